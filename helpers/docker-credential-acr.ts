@@ -1,0 +1,3 @@
+import { run } from "../src/cli.ts";
+import { provider } from "../src/providers/acr.ts";
+await run(provider);

@@ -1,0 +1,115 @@
+// The token cache: one small file per (provider, host, identity), so writers
+// of different entries never contend and a refresh replaces one file
+// atomically. Files are 0600 in a 0700 directory. A file that does not parse,
+// or that holds another key, is discarded: never fatal, never served.
+
+import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { readTextOrNull, unlinkQuiet, writeFileAtomic } from "./fsutil.ts";
+
+export interface CacheEntry {
+  key: string;
+  provider: string;
+  /** The registry host key the token was fetched for (what `list` shows). */
+  host: string;
+  username: string;
+  secret: string;
+  /** Epoch milliseconds. */
+  issuedAt: number;
+  expiresAt: number;
+}
+
+const ENTRY_SUFFIX = ".token.json";
+
+export class TokenCache {
+  constructor(readonly dir: string) {}
+
+  fileFor(key: string): string {
+    return join(this.dir, createHash("sha256").update(key).digest("hex").slice(0, 40) + ENTRY_SUFFIX);
+  }
+
+  lockFor(key: string): string {
+    return this.fileFor(key).replace(ENTRY_SUFFIX, ".lock");
+  }
+
+  read(key: string): CacheEntry | null {
+    const file = this.fileFor(key);
+    const text = readTextOrNull(file);
+    if (text === null) return null;
+    const entry = parseCacheEntry(text);
+    if (entry === null || entry.key !== key) {
+      unlinkQuiet(file);
+      return null;
+    }
+    return entry;
+  }
+
+  write(entry: CacheEntry): void {
+    writeFileAtomic(this.fileFor(entry.key), JSON.stringify({ v: 1, ...entry }) + "\n");
+  }
+
+  /** All readable entries; corrupt files are removed on the way. */
+  entries(): CacheEntry[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const out: CacheEntry[] = [];
+    for (const name of names) {
+      if (!name.endsWith(ENTRY_SUFFIX)) continue;
+      const path = join(this.dir, name);
+      const text = readTextOrNull(path);
+      if (text === null) continue;
+      const entry = parseCacheEntry(text);
+      if (entry === null) unlinkQuiet(path);
+      else out.push(entry);
+    }
+    return out;
+  }
+
+  /** Removes every entry of `provider` for `host`; returns how many. */
+  removeHost(provider: string, host: string): number {
+    let n = 0;
+    for (const e of this.entries()) {
+      if (e.provider === provider && e.host === host && unlinkQuiet(this.fileFor(e.key))) n++;
+    }
+    return n;
+  }
+}
+
+export function parseCacheEntry(text: string): CacheEntry | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof data !== "object" || data === null) return null;
+  const d = data as Record<string, unknown>;
+  if (d.v !== 1) return null;
+  for (const f of ["key", "provider", "host", "username", "secret"]) if (typeof d[f] !== "string") return null;
+  for (const f of ["issuedAt", "expiresAt"]) if (typeof d[f] !== "number" || !Number.isFinite(d[f])) return null;
+  return {
+    key: d.key as string,
+    provider: d.provider as string,
+    host: d.host as string,
+    username: d.username as string,
+    secret: d.secret as string,
+    issuedAt: d.issuedAt as number,
+    expiresAt: d.expiresAt as number,
+  };
+}
+
+/** Still fresh: before half of its life, as the reference helpers refresh. */
+export function isFresh(entry: CacheEntry, now: number, minRemainingMs: number): boolean {
+  const halfLife = entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2;
+  return now < halfLife && isUsable(entry, now, minRemainingMs);
+}
+
+/** Can still be served (e.g. when a refresh failed): enough life left. */
+export function isUsable(entry: CacheEntry, now: number, minRemainingMs: number): boolean {
+  return entry.expiresAt - now >= minRemainingMs;
+}

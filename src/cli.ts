@@ -1,0 +1,153 @@
+// argv / argv0 → command. The only module that touches process.*: everything
+// below gets its environment, clock, streams and paths passed in.
+
+import { appendFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import envPaths from "env-paths";
+import { version as packageVersion } from "../package.json" with { type: "json" };
+import { TokenCache } from "./cache.ts";
+import { EMPTY_CONFIG, parseConfig, type Config } from "./config.ts";
+import { readTextOrNull } from "./fsutil.ts";
+import { runAction } from "./helper.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { isAction, unknownActionMessage, usageLine } from "./protocol/docker.ts";
+import { parseBoolean, type Context, type Provider } from "./provider.ts";
+import { CredentialStore } from "./store.ts";
+import { helpText } from "./help.ts";
+
+export const APP_NAME = "cloud-credential-helpers";
+export const VERSION = packageVersion;
+export const MAX_STDIN_BYTES = 1 << 20;
+const DEFAULT_TIMEOUT_SECONDS = 10;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Paths {
+  configDir: string;
+  configFile: string;
+  cacheDir: string;
+}
+
+export function resolvePaths(env: Env, provider: Provider): Paths {
+  const defaults = envPaths(APP_NAME, { suffix: "" });
+  const configDir = env.CCH_CONFIG_DIR || defaults.config;
+  const override = provider.cacheOverrides?.(env) ?? {};
+  return {
+    configDir,
+    configFile: env.CCH_CONFIG || join(configDir, "config.json"),
+    cacheDir: env.CCH_CACHE_DIR || override.dir || defaults.cache,
+  };
+}
+
+export function cacheDisabled(env: Env, provider: Provider): boolean {
+  return parseBoolean(env.CCH_DISABLE_CACHE) || provider.cacheOverrides?.(env).disabled === true;
+}
+
+export function loadConfig(path: string): Config {
+  const text = readTextOrNull(path);
+  return text === null ? { ...EMPTY_CONFIG, path } : parseConfig(text, path);
+}
+
+export function makeLogger(env: Env, name: string, verbose: boolean): Logger {
+  if (env.CCH_LOG) {
+    const file = env.CCH_LOG;
+    return createLogger((line) => appendFileSync(file, line, { mode: 0o600 }), name);
+  }
+  if (verbose || parseBoolean(env.CCH_DEBUG)) return createLogger((line) => process.stderr.write(line), name);
+  return createLogger(null, name);
+}
+
+export function timeoutSeconds(env: Env, config: Config): number {
+  const fromEnv = Number(env.CCH_TIMEOUT);
+  if (env.CCH_TIMEOUT && Number.isFinite(fromEnv) && fromEnv > 0) return fromEnv;
+  return config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+}
+
+/** Builds a Context: configuration, logger, deadline. Throws ConfigError for a bad file. */
+export function makeContext(env: Env, paths: Paths, log: Logger, extra: Partial<Context> = {}): Context {
+  const config = loadConfig(paths.configFile);
+  const deadline = Date.now() + timeoutSeconds(env, config) * 1000;
+  const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+  return { env, now: () => new Date(), log, signal, deadline, config, ...extra };
+}
+
+export async function readStdin(limit = MAX_STDIN_BYTES): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const buf = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    if (size > limit) throw new InputTooLarge(`input on stdin is larger than ${limit} bytes`);
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export class InputTooLarge extends Error {}
+
+/** Lazily loaded subcommands beyond the Docker protocol; each lives in src/commands/. */
+export type Subcommand = (args: string[], provider: Provider, helperName: string) => Promise<number>;
+export const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {};
+
+export function helperNameFrom(argv0: string): string {
+  return basename(argv0).replace(/\.(ts|js|exe)$/, "");
+}
+
+export async function run(provider: Provider, helperName = `docker-credential-${provider.name}`): Promise<never> {
+  const env: Env = process.env;
+  const rawArgs = process.argv.slice(2);
+  const verbose = rawArgs.includes("--verbose");
+  const args = rawArgs.filter((a) => a !== "--verbose");
+  const out = (text: string) => process.stdout.write(text);
+  const finish = async (code: number): Promise<never> => {
+    // Let stdout drain before exiting: docker reads it through a pipe.
+    await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+    process.exit(code);
+  };
+
+  const first = args[0];
+  if (first === "--help" || first === "-h" || first === "help") {
+    out(helpText(helperName, provider));
+    return finish(0);
+  }
+  if (first === "--version" || first === "-v") {
+    out(`${helperName} (${APP_NAME}) ${VERSION}\n`);
+    return finish(0);
+  }
+  if (first !== undefined && first in SUBCOMMANDS) {
+    const command = await SUBCOMMANDS[first]!();
+    return finish(await command(args.slice(1), provider, helperName));
+  }
+  if (first === undefined || args.length !== 1) {
+    out(usageLine(helperName) + "\n");
+    return finish(1);
+  }
+  if (!isAction(first)) {
+    out(unknownActionMessage(first) + "\n");
+    return finish(1);
+  }
+
+  const paths = resolvePaths(env, provider);
+  const log = makeLogger(env, helperName, verbose);
+  let stdin = "";
+  if (first === "get" || first === "store" || first === "erase") {
+    try {
+      stdin = await readStdin();
+    } catch (err) {
+      out((err as Error).message + "\n");
+      return finish(1);
+    }
+  }
+  const outcome = await runAction(first, stdin, {
+    provider,
+    helperName,
+    version: VERSION,
+    env,
+    store: new CredentialStore(paths.configDir),
+    cache: cacheDisabled(env, provider) ? null : new TokenCache(paths.cacheDir),
+    context: () => makeContext(env, paths, log),
+  });
+  if (outcome.exitCode !== 0) log.debug(`${first}: ${outcome.stdout.trim()}`);
+  out(outcome.stdout);
+  return finish(outcome.exitCode);
+}

@@ -1,0 +1,110 @@
+// The Docker credential helper actions over our store, cache and resolver.
+// Input is the stdin text, output is what to print and the exit status; the
+// caller (cli.ts) owns the real streams.
+
+import {
+  ERR_NOT_FOUND,
+  encodeCredentials,
+  encodeList,
+  parseStoreInput,
+  readServerUrl,
+  versionLine,
+  type Action,
+} from "./protocol/docker.ts";
+import { parseServerUrl } from "./registry.ts";
+import { oneLine, resolveCredential } from "./resolve.ts";
+import type { Context, Provider } from "./provider.ts";
+import type { CredentialStore } from "./store.ts";
+import type { TokenCache } from "./cache.ts";
+
+export interface HelperDeps {
+  provider: Provider;
+  /** The invoked name, e.g. `docker-credential-gcr`. */
+  helperName: string;
+  version: string;
+  env: Context["env"];
+  store: CredentialStore;
+  cache: TokenCache | null;
+  /** Built lazily: only `get` needs the configuration file and a deadline. */
+  context(): Context;
+}
+
+export interface Outcome {
+  stdout: string;
+  exitCode: number;
+}
+
+const ok = (stdout = ""): Outcome => ({ stdout, exitCode: 0 });
+const fail = (message: string): Outcome => ({ stdout: message + "\n", exitCode: 1 });
+
+export async function runAction(action: Action, stdin: string, deps: HelperDeps): Promise<Outcome> {
+  try {
+    switch (action) {
+      case "get":
+        return await get(stdin, deps);
+      case "store":
+        return await store(stdin, deps);
+      case "erase":
+        return await erase(stdin, deps);
+      case "list":
+        return list(deps);
+      case "version":
+        return ok(versionLine(deps.helperName, deps.version));
+    }
+  } catch (err) {
+    return fail(oneLine(err));
+  }
+}
+
+async function get(stdin: string, deps: HelperDeps): Promise<Outcome> {
+  const input = readServerUrl(stdin);
+  if (!input.ok) return fail(input.message);
+  const parsed = parseServerUrl(input.serverURL);
+  // A host we cannot even parse is a host we do not serve: not found, so the client pulls anonymously.
+  if (!parsed.ok) return fail(ERR_NOT_FOUND);
+  const ctx = deps.context();
+  const result = await resolveCredential(parsed.host, { provider: deps.provider, store: deps.store, cache: deps.cache, ctx });
+  if (!result.found) return fail(ERR_NOT_FOUND);
+  ctx.log.debug(`${parsed.host.key}: answering from ${result.source}`);
+  return ok(
+    encodeCredentials({ ServerURL: input.serverURL, Username: result.credential.username, Secret: result.credential.secret }),
+  );
+}
+
+async function store(stdin: string, deps: HelperDeps): Promise<Outcome> {
+  const input = parseStoreInput(stdin);
+  if (!input.ok) return fail(input.message);
+  const { ServerURL, Username, Secret } = input.credentials;
+  const parsed = parseServerUrl(ServerURL);
+  if (!parsed.ok) return fail(`invalid server URL: ${parsed.reason}`);
+  if (deps.provider.ignoreStore?.(deps.env)) return ok();
+  await deps.store.put(parsed.host.key, { serverURL: ServerURL, username: Username, secret: Secret });
+  return ok();
+}
+
+async function erase(stdin: string, deps: HelperDeps): Promise<Outcome> {
+  const input = readServerUrl(stdin);
+  if (!input.ok) return fail(input.message);
+  const parsed = parseServerUrl(input.serverURL);
+  if (!parsed.ok) return fail(ERR_NOT_FOUND);
+  const key = parsed.host.key;
+  const cached = deps.cache?.removeHost(deps.provider.name, key) ?? 0;
+  if (deps.provider.ignoreStore?.(deps.env)) return ok();
+  const stored = await deps.store.remove(key);
+  return stored || cached > 0 ? ok() : fail(ERR_NOT_FOUND);
+}
+
+/** Local state only: stored logins and this provider's unexpired cached tokens. Never the network. */
+function list(deps: HelperDeps): Outcome {
+  const out = new Map<string, string>();
+  const stored = deps.store.list();
+  const storedKeys = new Set(stored.map(([key]) => key));
+  const now = Date.now();
+  for (const entry of deps.cache?.entries() ?? []) {
+    if (entry.provider === deps.provider.name && entry.expiresAt > now && !storedKeys.has(entry.host)) {
+      out.set(entry.host, entry.username);
+    }
+  }
+  for (const [, cred] of stored) out.set(cred.serverURL, cred.username);
+  return ok(encodeList(out));
+}

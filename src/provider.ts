@@ -1,0 +1,86 @@
+// The provider contract: every cloud fits it. A provider module must be cheap
+// to import (patterns and small helpers only); its SDK is loaded with
+// `await import()` inside `fetch`, so a cache hit never pays for it.
+
+import type { RegistryHost } from "./registry.ts";
+import type { RegistrySettings, Config } from "./config.ts";
+import type { Logger } from "./log.ts";
+
+export interface Credential {
+  username: string;
+  secret: string;
+  expiresAt: Date;
+}
+
+/** What `match` recognised, plus what the resolver adds around it. */
+export interface Target<T = unknown> {
+  /** The host the client asked for (the one the credential will be sent to). */
+  host: RegistryHost;
+  /** The cloud registry host name it stands for: `host.hostname`, or the alias target. */
+  registry: string;
+  /** Per-registry settings from the configuration file (empty when none). */
+  settings: RegistrySettings;
+  /** Whatever the provider's pattern extracted (account, region, realm…). */
+  details: T;
+}
+
+/** The pod's identity in kubelet service-account-token mode (KEP-4412). */
+export interface ServiceAccountIdentity {
+  token: string;
+  annotations: Readonly<Record<string, string>>;
+}
+
+export interface Context {
+  env: Readonly<Record<string, string | undefined>>;
+  now(): Date;
+  log: Logger;
+  /** Aborts when the whole operation's deadline passes. Pass it to every network call. */
+  signal: AbortSignal;
+  /** Absolute deadline, epoch milliseconds. */
+  deadline: number;
+  config: Config;
+  serviceAccount?: ServiceAccountIdentity;
+}
+
+export interface Provider<T = unknown> {
+  /** "ecr-login", "gcr", "acr", "oci": the suffix of the binary name. */
+  name: string;
+  /** Human name of the cloud registry, for messages. */
+  title: string;
+  /**
+   * Anchored match on a lower-cased host name without port; null means "not
+   * this cloud" and must never lead to a network call.
+   */
+  match(hostname: string): T | null;
+  /**
+   * Who is asking, as a short stable string (profile, role, client id…), so
+   * the cache never hands one identity's token to another. Must not load an SDK.
+   */
+  identity(target: Target<T>, ctx: Context): string;
+  fetch(target: Target<T>, ctx: Context): Promise<Credential>;
+  /**
+   * Least remaining life for a cached token to be served, in ms. Default 60 s.
+   */
+  minRemainingMs?: number;
+  /**
+   * When true for a target, a failed fetch answers "not found" rather than an
+   * error (ECR Public: anonymous pulls work, so the client should go on).
+   */
+  notFoundOnFailure?(target: Target<T>): boolean;
+  /** Provider-specific overrides of the cache (upstream environment variables). */
+  cacheOverrides?(env: Context["env"]): { dir?: string; disabled?: boolean };
+  /** When true, `store`/`erase` succeed without touching the store (upstream compatibility). */
+  ignoreStore?(env: Context["env"]): boolean;
+  /** Keys this provider accepts in a registry's configuration entry, besides `alias`. */
+  settingsKeys?: readonly string[];
+}
+
+/** An error whose message is safe and useful to show a person as-is. */
+export class ProviderError extends Error {
+  override name = "ProviderError";
+}
+
+export function parseBoolean(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  return ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
+}

@@ -1,0 +1,181 @@
+// stored credential > cached token > provider, with single flight across
+// processes: on a cold or stale cache one process refreshes under a file
+// lock while the others wait and read what it wrote.
+
+import { checkSettingsKeys, type Config } from "./config.ts";
+import { isFresh, isUsable, type CacheEntry, type TokenCache } from "./cache.ts";
+import { LockTimeoutError, withLock } from "./lock.ts";
+import type { Context, Credential, Provider, Target } from "./provider.ts";
+import { ProviderError } from "./provider.ts";
+import type { RegistryHost } from "./registry.ts";
+import type { CredentialStore } from "./store.ts";
+
+export type Source = "store" | "cache" | "cloud" | "stale-cache";
+export type Resolution = { found: true; credential: Credential; source: Source; target: Target | null } | { found: false };
+
+export interface ResolveDeps {
+  provider: Provider;
+  store: CredentialStore | null;
+  cache: TokenCache | null;
+  ctx: Context;
+}
+
+const DEFAULT_MIN_REMAINING_MS = 60_000;
+// A stored (docker login) credential has no expiry we know of.
+const NEVER = new Date(8.64e15);
+
+/** The provider's view of a host, after aliases; null when the provider does not serve it. */
+export function targetFor(host: RegistryHost, provider: Provider, config: Config): Target | null {
+  const settings = config.registries.get(host.key) ?? {};
+  const registry = settings.alias ?? host.hostname;
+  const details = provider.match(registry);
+  if (details === null) return null;
+  if (config.registries.has(host.key)) checkSettingsKeys(config, host.key, settings, provider.settingsKeys ?? []);
+  return { host, registry, settings, details };
+}
+
+export function cacheKey(provider: Provider, target: Target, ctx: Context): string {
+  return [provider.name, target.host.key, target.registry, provider.identity(target, ctx)].join("|");
+}
+
+export async function resolveCredential(host: RegistryHost, deps: ResolveDeps): Promise<Resolution> {
+  const { provider, store, cache, ctx } = deps;
+  const stored = store?.get(host.key);
+  if (stored) {
+    ctx.log.debug(`${host.key}: using the credential saved by store`);
+    return {
+      found: true,
+      credential: { username: stored.username, secret: stored.secret, expiresAt: NEVER },
+      source: "store",
+      target: null,
+    };
+  }
+
+  const target = targetFor(host, provider, ctx.config);
+  if (target === null) {
+    ctx.log.debug(`${host.key}: not a ${provider.title} host`);
+    return { found: false };
+  }
+
+  try {
+    return await resolveCloud(target, deps);
+  } catch (err) {
+    if (provider.notFoundOnFailure?.(target)) {
+      ctx.log.debug(`${host.key}: ${oneLine(err)}; answering not found so the client can pull anonymously`);
+      return { found: false };
+    }
+    throw err;
+  }
+}
+
+async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resolution> {
+  const { provider, cache, ctx } = deps;
+  const minRemaining = provider.minRemainingMs ?? DEFAULT_MIN_REMAINING_MS;
+  const found = (entry: CacheEntry, source: Source): Resolution => ({
+    found: true,
+    credential: { username: entry.username, secret: entry.secret, expiresAt: new Date(entry.expiresAt) },
+    source,
+    target,
+  });
+
+  if (cache === null) {
+    const credential = await fetchWithDeadline(provider, target, ctx);
+    return { found: true, credential, source: "cloud", target };
+  }
+
+  const key = cacheKey(provider, target, ctx);
+  const fresh = (): CacheEntry | null => {
+    const e = cache.read(key);
+    return e !== null && isFresh(e, ctx.now().getTime(), minRemaining) ? e : null;
+  };
+
+  const hit = fresh();
+  if (hit) {
+    ctx.log.debug(`${target.host.key}: cached token, expires ${new Date(hit.expiresAt).toISOString()}`);
+    return found(hit, "cache");
+  }
+
+  const refreshUnderLock = (): Promise<Resolution> =>
+    withLock(
+      cache.lockFor(key),
+      { deadline: ctx.deadline, now: () => ctx.now().getTime() },
+      async () => {
+        const again = cache.read(key);
+        const now = ctx.now().getTime();
+        if (again && isFresh(again, now, minRemaining)) return found(again, "cache");
+        try {
+          const credential = await fetchWithDeadline(provider, target, ctx);
+          ctx.log.secret(credential.secret);
+          const issuedAt = ctx.now().getTime();
+          const entry: CacheEntry = {
+            key,
+            provider: provider.name,
+            host: target.host.key,
+            username: credential.username,
+            secret: credential.secret,
+            issuedAt,
+            expiresAt: credential.expiresAt.getTime(),
+          };
+          if (isUsable(entry, issuedAt, minRemaining)) {
+            try {
+              cache.write(entry);
+            } catch (err) {
+              ctx.log.debug(`could not write the token cache: ${oneLine(err)}`);
+            }
+          } else {
+            ctx.log.debug(`${target.host.key}: the token has less than ${minRemaining / 1000}s left; not caching it`);
+          }
+          return { found: true, credential, source: "cloud", target } satisfies Resolution;
+        } catch (err) {
+          if (again && isUsable(again, ctx.now().getTime(), minRemaining)) {
+            ctx.log.debug(
+              `${target.host.key}: refresh failed (${oneLine(err)}); serving the cached token, valid until ${new Date(again.expiresAt).toISOString()}`,
+            );
+            return found(again, "stale-cache");
+          }
+          throw err;
+        }
+      },
+      () => {
+        const e = fresh();
+        return e ? found(e, "cache") : null;
+      },
+    );
+
+  try {
+    return await refreshUnderLock();
+  } catch (err) {
+    if (!(err instanceof LockTimeoutError)) throw err;
+    const current = cache.read(key);
+    if (current && isUsable(current, ctx.now().getTime(), minRemaining)) return found(current, "stale-cache");
+    throw new ProviderError(`${provider.title}: ${err.message}`);
+  }
+}
+
+/** Runs the provider's fetch, and rejects at the deadline even if the provider ignores the signal. */
+export async function fetchWithDeadline(provider: Provider, target: Target, ctx: Context): Promise<Credential> {
+  const remaining = ctx.deadline - ctx.now().getTime();
+  if (remaining <= 0) throw new ProviderError(`${provider.title}: timed out before asking for a token`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new ProviderError(`${provider.title}: no answer within ${Math.round(remaining / 100) / 10}s (deadline reached)`)),
+      remaining,
+    );
+  });
+  try {
+    const credential = await Promise.race([provider.fetch(target, ctx), timeout]);
+    if (credential.expiresAt.getTime() <= ctx.now().getTime()) {
+      throw new ProviderError(`${provider.title}: the token it returned has already expired`);
+    }
+    return credential;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
