@@ -11,7 +11,7 @@ import { readTextOrNull } from "./fsutil.ts";
 import { runAction } from "./helper.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { isAction, unknownActionMessage, usageLine } from "./protocol/docker.ts";
-import { parseBoolean, type Context, type Provider } from "./provider.ts";
+import { parseBoolean, type Context, type Provider, type Subcommand } from "./provider.ts";
 import { CredentialStore } from "./store.ts";
 import { helpText } from "./help.ts";
 
@@ -85,9 +85,8 @@ export async function readStdin(limit = MAX_STDIN_BYTES): Promise<string> {
 
 export class InputTooLarge extends Error {}
 
-/** Lazily loaded subcommands beyond the Docker protocol; each lives in src/commands/. */
-export type Subcommand = (args: string[], provider: Provider, helperName: string) => Promise<number>;
-export const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {};
+/** Lazily loaded subcommands shared by every helper; each lives in src/commands/. */
+export const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {};
 
 export function helperNameFrom(argv0: string): string {
   return basename(argv0).replace(/\.(ts|js|exe)$/, "");
@@ -114,9 +113,11 @@ export async function run(provider: Provider, helperName = `docker-credential-${
     out(`${helperName} (${APP_NAME}) ${VERSION}\n`);
     return finish(0);
   }
-  if (first !== undefined && first in SUBCOMMANDS) {
-    const command = await SUBCOMMANDS[first]!();
-    return finish(await command(args.slice(1), provider, helperName));
+  const loadSubcommand = first === undefined ? undefined : (provider.subcommands?.[first] ?? SUBCOMMANDS[first]);
+  if (loadSubcommand) {
+    const command = await loadSubcommand();
+    const io = { provider, helperName, env, stdout: out, stderr: (text: string) => process.stderr.write(text) };
+    return finish(await command(args.slice(1), io));
   }
   if (first === undefined || args.length !== 1) {
     out(usageLine(helperName) + "\n");

@@ -73,6 +73,26 @@ export interface Provider<T = unknown> {
   ignoreStore?(env: Context["env"]): boolean;
   /** Keys this provider accepts in a registry's configuration entry, besides `alias`. */
   settingsKeys?: readonly string[];
+  /** Hosts `configure docker` writes into credHelpers when none are named. */
+  defaultRegistries?: readonly string[];
+  /**
+   * kubelet `matchImages` globs covering every host `match` accepts (a `*`
+   * matches exactly one DNS label; REFERENCE.md §6), and nothing else.
+   */
+  kubeletMatchImages?: readonly string[];
+  /** Extra subcommands of this helper (e.g. gcr's `configure-docker`), loaded lazily. */
+  subcommands?: Readonly<Record<string, () => Promise<Subcommand>>>;
+}
+
+/** A subcommand beyond the Docker protocol; returns the exit status. */
+export type Subcommand = (args: string[], io: CommandIo) => Promise<number>;
+
+export interface CommandIo {
+  provider: Provider;
+  helperName: string;
+  env: Readonly<Record<string, string | undefined>>;
+  stdout(text: string): void;
+  stderr(text: string): void;
 }
 
 /** An error whose message is safe and useful to show a person as-is. */
