@@ -88,6 +88,12 @@ export class InputTooLarge extends Error {}
 /** Lazily loaded subcommands shared by every helper; each lives in src/commands/. */
 export const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {};
 
+function lookupSubcommand(provider: Provider, word: string): (() => Promise<Subcommand>) | undefined {
+  const own = provider.subcommands ?? {};
+  if (Object.hasOwn(own, word)) return own[word];
+  return Object.hasOwn(SUBCOMMANDS, word) ? SUBCOMMANDS[word] : undefined;
+}
+
 export function helperNameFrom(argv0: string): string {
   return basename(argv0).replace(/\.(ts|js|exe)$/, "");
 }
@@ -113,7 +119,7 @@ export async function run(provider: Provider, helperName = `docker-credential-${
     out(`${helperName} (${APP_NAME}) ${VERSION}\n`);
     return finish(0);
   }
-  const loadSubcommand = first === undefined ? undefined : (provider.subcommands?.[first] ?? SUBCOMMANDS[first]);
+  const loadSubcommand = first === undefined ? undefined : lookupSubcommand(provider, first);
   if (loadSubcommand) {
     const command = await loadSubcommand();
     const io = { provider, helperName, env, stdout: out, stderr: (text: string) => process.stderr.write(text) };
