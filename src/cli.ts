@@ -11,6 +11,8 @@ import { readTextOrNull } from "./fsutil.ts";
 import { runAction } from "./helper.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { isAction, unknownActionMessage, usageLine } from "./protocol/docker.ts";
+import { looksLikeKubeletRequest } from "./protocol/kubelet.ts";
+import { runKubeletRequest } from "./kubelet.ts";
 import { parseBoolean, type Context, type Provider, type Subcommand } from "./provider.ts";
 import { CredentialStore } from "./store.ts";
 import { helpText } from "./help.ts";
@@ -86,7 +88,9 @@ export async function readStdin(limit = MAX_STDIN_BYTES): Promise<string> {
 export class InputTooLarge extends Error {}
 
 /** Lazily loaded subcommands shared by every helper; each lives in src/commands/. */
-export const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {};
+export const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {
+  configure: async () => (await import("./commands/configure.ts")).configure,
+};
 
 function lookupSubcommand(provider: Provider, word: string): (() => Promise<Subcommand>) | undefined {
   const own = provider.subcommands ?? {};
@@ -98,14 +102,18 @@ export function helperNameFrom(argv0: string): string {
   return basename(argv0).replace(/\.(ts|js|exe)$/, "");
 }
 
+/** Subcommands that mean "a CredentialProviderRequest is on stdin" (other kubelet plugins use get-credentials). */
+export const KUBELET_SUBCOMMANDS: readonly string[] = ["kubelet", "get-credentials"];
+
 export async function run(provider: Provider, helperName = `docker-credential-${provider.name}`): Promise<never> {
   const env: Env = process.env;
   const rawArgs = process.argv.slice(2);
   const verbose = rawArgs.includes("--verbose");
   const args = rawArgs.filter((a) => a !== "--verbose");
   const out = (text: string) => process.stdout.write(text);
+  const err = (text: string) => process.stderr.write(text);
   const finish = async (code: number): Promise<never> => {
-    // Let stdout drain before exiting: docker reads it through a pipe.
+    // Let stdout drain before exiting: docker and kubelet read it through a pipe.
     await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
     process.exit(code);
   };
@@ -122,10 +130,46 @@ export async function run(provider: Provider, helperName = `docker-credential-${
   const loadSubcommand = first === undefined ? undefined : lookupSubcommand(provider, first);
   if (loadSubcommand) {
     const command = await loadSubcommand();
-    const io = { provider, helperName, env, stdout: out, stderr: (text: string) => process.stderr.write(text) };
-    return finish(await command(args.slice(1), io));
+    return finish(await command(args.slice(1), { provider, helperName, env, stdout: out, stderr: err }));
   }
-  if (first === undefined || args.length !== 1) {
+
+  const paths = resolvePaths(env, provider);
+  const log = makeLogger(env, helperName, verbose);
+  const store = new CredentialStore(paths.configDir);
+  const cache = cacheDisabled(env, provider) ? null : new TokenCache(paths.cacheDir);
+  const kubelet = async (stdin: string): Promise<never> => {
+    const outcome = await runKubeletRequest(stdin, {
+      provider,
+      helperName,
+      store,
+      cache,
+      context: (extra) => makeContext(env, paths, log, extra),
+    });
+    if (outcome.stderr) err(outcome.stderr);
+    out(outcome.stdout);
+    return finish(outcome.exitCode);
+  };
+  const input = async (): Promise<string | null> => {
+    try {
+      return await readStdin();
+    } catch (e) {
+      out((e as Error).message + "\n");
+      return null;
+    }
+  };
+
+  if (first !== undefined && KUBELET_SUBCOMMANDS.includes(first)) {
+    const stdin = await input();
+    return stdin === null ? finish(1) : kubelet(stdin);
+  }
+  if (first === undefined) {
+    // Kubelet (or a CSI driver) may start us with no arguments and a request on stdin.
+    const stdin = process.stdin.isTTY ? "" : await input();
+    if (stdin !== null && looksLikeKubeletRequest(stdin)) return kubelet(stdin);
+    out(usageLine(helperName) + "\n");
+    return finish(1);
+  }
+  if (args.length !== 1) {
     out(usageLine(helperName) + "\n");
     return finish(1);
   }
@@ -134,24 +178,20 @@ export async function run(provider: Provider, helperName = `docker-credential-${
     return finish(1);
   }
 
-  const paths = resolvePaths(env, provider);
-  const log = makeLogger(env, helperName, verbose);
   let stdin = "";
   if (first === "get" || first === "store" || first === "erase") {
-    try {
-      stdin = await readStdin();
-    } catch (err) {
-      out((err as Error).message + "\n");
-      return finish(1);
-    }
+    const text = await input();
+    if (text === null) return finish(1);
+    stdin = text;
+    if (first === "get" && looksLikeKubeletRequest(stdin)) return kubelet(stdin);
   }
   const outcome = await runAction(first, stdin, {
     provider,
     helperName,
     version: VERSION,
     env,
-    store: new CredentialStore(paths.configDir),
-    cache: cacheDisabled(env, provider) ? null : new TokenCache(paths.cacheDir),
+    store,
+    cache,
     context: () => makeContext(env, paths, log),
   });
   if (outcome.exitCode !== 0) log.debug(`${first}: ${outcome.stdout.trim()}`);

@@ -80,6 +80,16 @@ export interface Provider<T = unknown> {
    * matches exactly one DNS label; REFERENCE.md §6), and nothing else.
    */
   kubeletMatchImages?: readonly string[];
+  /**
+   * Present when the provider can use a pod's service account token
+   * (kubelet KEP-4412) instead of the node's identity; drives the
+   * `tokenAttributes` that `configure kubelet --service-account-tokens` prints.
+   */
+  serviceAccountTokens?: {
+    audience: string;
+    requiredAnnotationKeys?: readonly string[];
+    optionalAnnotationKeys?: readonly string[];
+  };
   /** Extra subcommands of this helper (e.g. gcr's `configure-docker`), loaded lazily. */
   subcommands?: Readonly<Record<string, () => Promise<Subcommand>>>;
 }

@@ -5,7 +5,8 @@
 import { checkSettingsKeys, type Config } from "./config.ts";
 import { isFresh, isUsable, type CacheEntry, type TokenCache } from "./cache.ts";
 import { LockTimeoutError, withLock } from "./lock.ts";
-import type { Context, Credential, Provider, Target } from "./provider.ts";
+import { createHash } from "node:crypto";
+import type { Context, Credential, Provider, ServiceAccountIdentity, Target } from "./provider.ts";
 import { ProviderError } from "./provider.ts";
 import type { RegistryHost } from "./registry.ts";
 import type { CredentialStore } from "./store.ts";
@@ -35,7 +36,43 @@ export function targetFor(host: RegistryHost, provider: Provider, config: Config
 }
 
 export function cacheKey(provider: Provider, target: Target, ctx: Context): string {
-  return [provider.name, target.host.key, target.registry, provider.identity(target, ctx)].join("|");
+  const parts = [provider.name, target.host.key, target.registry, provider.identity(target, ctx)];
+  // A pod's token is cached per service account, never shared with the node or another pod.
+  if (ctx.serviceAccount) parts.push(serviceAccountKey(ctx.serviceAccount));
+  return parts.join("|");
+}
+
+/**
+ * Who the pod is: the token's subject and service account uid when it is a
+ * readable JWT (stable across token rotation), else a hash of the token;
+ * plus a hash of the annotations, which choose the role or client id.
+ */
+export function serviceAccountKey(sa: ServiceAccountIdentity): string {
+  const annotations = JSON.stringify(Object.entries(sa.annotations).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const claims = jwtClaims(sa.token);
+  const sub = typeof claims?.sub === "string" ? claims.sub : null;
+  const k8s = claims?.["kubernetes.io"] as { serviceaccount?: { uid?: unknown } } | undefined;
+  const uid = typeof k8s?.serviceaccount?.uid === "string" ? k8s.serviceaccount.uid : "";
+  const who = sub ? `${sub}/${uid}` : `token:${sha256(sa.token)}`;
+  return `sa:${sha256(who + "\n" + annotations).slice(0, 32)}`;
+}
+
+/** The payload of a JWT, decoded but not verified; null when it is not one. */
+export function jwtClaims(token: string): Record<string, unknown> | null {
+  const parts = token.split(".");
+  if (parts.length !== 3) return null;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
+    return typeof payload === "object" && payload !== null && !Array.isArray(payload)
+      ? (payload as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 export async function resolveCredential(host: RegistryHost, deps: ResolveDeps): Promise<Resolution> {
