@@ -18,7 +18,11 @@ import { CredentialStore } from "./store.ts";
 import { helpText } from "./help.ts";
 
 export const APP_NAME = "cloud-credential-helpers";
-export const VERSION = packageVersion;
+// Set by scripts/build.ts (--define); absent when running from source.
+declare const BUILD_COMMIT: string | undefined;
+const COMMIT = typeof BUILD_COMMIT === "string" ? BUILD_COMMIT : "source";
+/** The version as `version` prints it: package version, the build's commit, the Bun runtime. */
+export const VERSION = `${packageVersion} (commit ${COMMIT}, bun ${Bun.version})`;
 export const MAX_STDIN_BYTES = 1 << 20;
 const DEFAULT_TIMEOUT_SECONDS = 10;
 

@@ -46,7 +46,7 @@ describe("the four names of one binary", () => {
 
   test.each(HELPERS)("%s: version, --version, --help", async (h) => {
     const v = await runHelper(h, ["version"], "", t.env);
-    expect(v.stdout).toMatch(new RegExp(`^docker-credential-${h} \\(cloud-credential-helpers\\) \\d+\\.\\d+\\.\\d+\\n$`));
+    expect(v.stdout).toMatch(new RegExp(`^docker-credential-${h} \\(cloud-credential-helpers\\) \\d+\\.\\d+\\.\\d+ \\(commit [0-9a-f]{12}, bun \\d+\\.\\d+\\.\\d+\\)\\n$`));
     expect((await runHelper(h, ["--version"], "", t.env)).exitCode).toBe(0);
     const help = await runHelper(h, ["--help"], "", t.env);
     expect(help.exitCode).toBe(0);
