@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { readTextOrNull, unlinkQuiet, writeFileAtomic } from "./fsutil.ts";
+import { readTextOrNull, sweepStaleTemps, unlinkQuiet, writeFileAtomic } from "./fsutil.ts";
 
 export interface CacheEntry {
   key: string;
@@ -21,6 +21,8 @@ export interface CacheEntry {
 }
 
 const ENTRY_SUFFIX = ".token.json";
+/** Temp files older than this were left by a killed writer. */
+export const STALE_TEMP_MS = 60_000;
 
 export class TokenCache {
   constructor(readonly dir: string) {}
@@ -46,6 +48,7 @@ export class TokenCache {
   }
 
   write(entry: CacheEntry): void {
+    sweepStaleTemps(this.dir, STALE_TEMP_MS);
     writeFileAtomic(this.fileFor(entry.key), JSON.stringify({ v: 1, ...entry }) + "\n");
   }
 

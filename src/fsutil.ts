@@ -7,6 +7,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -69,4 +70,28 @@ export function unlinkQuiet(path: string): boolean {
 
 export function isErrno(err: unknown, code: string): boolean {
   return typeof err === "object" && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/**
+ * Removes temp files (`*.tmp`) older than `olderThanMs` from `dir`: what a
+ * writer killed between create and rename leaves behind. Best effort.
+ */
+export function sweepStaleTemps(dir: string, olderThanMs: number, now = Date.now()): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.endsWith(".tmp")) continue;
+    const path = join(dir, name);
+    try {
+      if (now - statSync(path).mtimeMs > olderThanMs && unlinkQuiet(path)) removed++;
+    } catch {
+      // gone already
+    }
+  }
+  return removed;
 }

@@ -76,20 +76,27 @@ export async function withLock<T>(
 }
 
 function tryAcquire(path: string, at: number): string | null {
+  // Write the token to a private temp file, then hard-link it into place:
+  // link() fails if the lock exists, and the lock never exists without its
+  // owner's pid in it (a kill -9 between create and write cannot leave an
+  // empty lock that nobody can judge).
   const token = `${process.pid} ${at} ${randomBytes(4).toString("hex")}`;
-  let fd: number;
-  try {
-    fd = openSync(path, "wx", 0o600);
-  } catch (err) {
-    if (isErrno(err, "EEXIST")) return null;
-    throw err;
-  }
+  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  const fd = openSync(tmp, "wx", 0o600);
   try {
     writeSync(fd, token);
   } finally {
     closeSync(fd);
   }
-  return token;
+  try {
+    linkSync(tmp, path);
+    return token;
+  } catch (err) {
+    if (isErrno(err, "EEXIST")) return null;
+    throw err;
+  } finally {
+    unlinkQuiet(tmp);
+  }
 }
 
 function release(path: string, token: string): void {
@@ -103,8 +110,7 @@ function breakIfStale(path: string, at: number, staleMs: number, isAlive: (pid: 
   const [pidText, atText] = content.split(" ");
   const pid = Number(pidText);
   const since = Number(atText);
-  // A lock file caught between create and write is empty: young, not stale.
-  if (content === "") return;
+  // Unreadable content (a lock from an older version, or garbage) counts as dead.
   const dead = Number.isInteger(pid) && pid > 0 ? !isAlive(pid) : true;
   const old = Number.isFinite(since) ? at - since > staleMs : true;
   if (!dead && !old) return;

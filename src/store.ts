@@ -3,9 +3,9 @@
 // logins do not lose each other's entries. A corrupt file is treated as
 // empty (and replaced on the next write), never as a fatal error.
 
-import { join } from "node:path";
-import { readTextOrNull } from "./fsutil.ts";
-import { writeFileAtomic } from "./fsutil.ts";
+import { dirname, join } from "node:path";
+import { readTextOrNull, sweepStaleTemps, writeFileAtomic } from "./fsutil.ts";
+import { STALE_TEMP_MS } from "./cache.ts";
 import { withLock } from "./lock.ts";
 
 export interface StoredCredential {
@@ -57,6 +57,7 @@ export class CredentialStore {
 
   private async update(change: (file: StoreFile) => boolean): Promise<boolean> {
     return withLock(this.lockPath, { deadline: Date.now() + STORE_LOCK_WAIT_MS }, async () => {
+      sweepStaleTemps(dirname(this.path), STALE_TEMP_MS);
       const file = this.read();
       const changed = change(file);
       if (changed) writeFileAtomic(this.path, JSON.stringify(file, null, 2) + "\n");

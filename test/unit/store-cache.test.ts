@@ -109,6 +109,17 @@ describe("TokenCache", () => {
   });
 });
 
+describe("sweepStaleTemps", () => {
+  test("removes only old temp files", async () => {
+    const { sweepStaleTemps } = await import("../../src/fsutil.ts");
+    writeFileSync(join(dir, ".old.tmp"), "x");
+    writeFileSync(join(dir, "keep.json"), "x");
+    expect(sweepStaleTemps(dir, 60_000)).toBe(0);
+    expect(sweepStaleTemps(dir, 60_000, Date.now() + 61_000)).toBe(1);
+    expect(readdirSync(dir)).toEqual(["keep.json"]);
+  });
+});
+
 describe("withLock", () => {
   test("serialises holders in one process", async () => {
     const path = join(dir, "l.lock");
