@@ -94,6 +94,7 @@ export class InputTooLarge extends Error {}
 /** Lazily loaded subcommands shared by every helper; each lives in src/commands/. */
 export const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {
   configure: async () => (await import("./commands/configure.ts")).configure,
+  install: async () => (await import("./commands/install.ts")).install,
 };
 
 function lookupSubcommand(provider: Provider, word: string): (() => Promise<Subcommand>) | undefined {

@@ -29,7 +29,9 @@ export function ensurePrivateDir(dir: string): void {
 
 /** Writes `data` to a private temp file beside `path`, syncs it, then renames it over `path`. */
 export function writeFileAtomic(path: string, data: string, mode = PRIVATE_FILE_MODE): void {
-  ensurePrivateDir(dirname(path));
+  // Secrets live in private directories; a public file (mode with read bits
+  // for others) goes into a directory as it is, e.g. /etc/kubernetes.
+  if ((mode & 0o077) === 0) ensurePrivateDir(dirname(path));
   const tmp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
   const fd = openSync(tmp, "wx", mode);
   try {
