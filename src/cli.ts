@@ -55,12 +55,13 @@ export function loadConfig(path: string): Config {
 }
 
 export function makeLogger(env: Env, name: string, verbose: boolean): Logger {
+  const sinks: Array<(line: string) => void> = [];
   if (env.CCH_LOG) {
     const file = env.CCH_LOG;
-    return createLogger((line) => appendFileSync(file, line, { mode: 0o600 }), name);
+    sinks.push((line) => appendFileSync(file, line, { mode: 0o600 }));
   }
-  if (verbose || parseBoolean(env.CCH_DEBUG)) return createLogger((line) => process.stderr.write(line), name);
-  return createLogger(null, name);
+  if (verbose || parseBoolean(env.CCH_DEBUG)) sinks.push((line) => process.stderr.write(line));
+  return createLogger(sinks.length ? (line) => sinks.forEach((sink) => sink(line)) : null, name);
 }
 
 export function timeoutSeconds(env: Env, config: Config): number {

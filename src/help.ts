@@ -22,7 +22,7 @@ Environment:
   CCH_CACHE_DIR            token cache directory
   CCH_DISABLE_CACHE=true   do not cache tokens
   CCH_TIMEOUT=<seconds>    deadline for getting a token (default 10)
-  CCH_DEBUG=true           debug log on stderr; CCH_LOG=<file> sends it to a file instead
+  CCH_DEBUG=true           debug log on stderr; CCH_LOG=<file> appends it to a file (0600)
 
 Wire it into ~/.docker/config.json:
   { "credHelpers": { "<registry host>": "${helperName.replace(/^docker-credential-/, "")}" } }

@@ -2,9 +2,9 @@
 // subprocesses, free ports, and the rule for peers (real clients and servers
 // from Debian): missing in CI is a failure, elsewhere a clear skip.
 
-import { existsSync, mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { createServer } from "node:net";
 import { test } from "bun:test";
 
@@ -12,6 +12,14 @@ export const ROOT = resolve(import.meta.dir, "../..");
 // CCH_DIST lets parallel work build into and test separate directories.
 export const DIST = process.env.CCH_DIST ? resolve(process.env.CCH_DIST) : join(ROOT, "dist");
 export const IN_CI = ["1", "true"].includes((process.env.CI ?? "").toLowerCase());
+
+/**
+ * Every helper run by the tests logs its debug output here (CCH_LOG), and
+ * runCommand records the secrets that crossed stdin/stdout and the stderr it
+ * saw; scripts/scan-logs.ts then proves no secret reached a log or stderr.
+ */
+export const LOG_DIR = process.env.CCH_TEST_LOG_DIR ?? join(tmpdir(), "cch-test-logs");
+mkdirSync(LOG_DIR, { recursive: true });
 
 export type HelperName = "ecr-login" | "gcr" | "acr" | "oci";
 
@@ -46,6 +54,7 @@ export function makeTestEnv(extra: Record<string, string> = {}): TestEnv {
     CCH_CACHE_DIR: cacheDir,
     CCH_CONFIG: configFile,
     DOCKER_CONFIG: dockerConfig,
+    CCH_LOG: join(LOG_DIR, `${basename(dir)}.log`),
     // Containers tools keep auth.json under XDG_RUNTIME_DIR; keep it private to the test.
     XDG_RUNTIME_DIR: join(dir, "run"),
     REGISTRY_AUTH_FILE: join(dir, "auth.json"),
@@ -105,7 +114,32 @@ export async function runCommand(
     proc.exited,
   ]);
   clearTimeout(timer);
+  recordForLogScan(stdin, stdout, stderr);
   return { stdout, stderr, exitCode };
+}
+
+/** Notes secrets seen on stdin/stdout, and keeps stderr, for the log scan. */
+export function recordForLogScan(stdin: string, stdout: string, stderr: string): void {
+  const secrets = [...secretsIn(stdin), ...secretsIn(stdout)];
+  if (secrets.length) appendFileSync(join(LOG_DIR, "secrets.txt"), secrets.map((s) => s.replace(/\n/g, " ") + "\n").join(""));
+  if (stderr) appendFileSync(join(LOG_DIR, `stderr-${process.pid}.log`), stderr);
+}
+
+function secretsIn(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trimStart().startsWith("{")) continue;
+    try {
+      const d = JSON.parse(line) as Record<string, unknown>;
+      for (const k of ["Secret", "secret", "serviceAccountToken"]) if (typeof d[k] === "string") out.push(d[k] as string);
+      const auth = d.auth as Record<string, { password?: unknown }> | undefined;
+      if (auth && typeof auth === "object")
+        for (const a of Object.values(auth)) if (typeof a?.password === "string") out.push(a.password);
+    } catch {
+      // not JSON: nothing to note
+    }
+  }
+  return out;
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
