@@ -1,0 +1,80 @@
+// Turns what the AWS SDK throws into one line a person can act on: which
+// registry, which identity source, what failed. SDK messages name profiles,
+// roles and error codes; they do not carry keys or tokens, but they are still
+// cut short and flattened so nothing unexpected spills onto a terminal.
+
+import { ProviderError } from "../../provider.ts";
+
+export interface FailureContext {
+  /** e.g. "ECR account 123456789012 in eu-west-1". */
+  target: string;
+  /** e.g. `AWS profile "prod" (from the configuration file)…`. */
+  source: string;
+  /** The configured deadline, in seconds, for the timeout message. */
+  timeoutSeconds: number;
+  /** Whether the deadline's signal has fired. */
+  aborted: boolean;
+  /** Getting credentials (STS for a role or a pod token), or the token from ECR. Default: token. */
+  phase?: "credentials" | "token";
+}
+
+const REFUSED = new Set([
+  "AccessDeniedException",
+  "AccessDenied",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "SignatureDoesNotMatch",
+  "InvalidClientTokenId",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "UnauthorizedOperation",
+]);
+
+interface SdkErrorShape {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  $fault?: unknown;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+}
+
+export function describeFailure(err: unknown, f: FailureContext): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const e = (typeof err === "object" && err !== null ? err : {}) as SdkErrorShape;
+  const name = typeof e.name === "string" ? e.name : "Error";
+  const detail = short(typeof e.message === "string" ? e.message : String(err));
+  const status = e.$metadata?.httpStatusCode;
+  const attempts = e.$metadata?.attempts;
+  const tries = attempts && attempts > 1 ? ` after ${attempts} attempts` : "";
+  const say = (text: string) => new ProviderError(`AWS ECR: ${text}`);
+
+  if (f.aborted || name === "AbortError") {
+    return say(
+      `no token from ${f.target} within ${f.timeoutSeconds}s (deadline reached; raise CCH_TIMEOUT or timeoutSeconds if the network is slow)`,
+    );
+  }
+  if (name === "CredentialsProviderError" || name === "ProviderError" || name === "TokenProviderError") {
+    return say(`no usable AWS credentials for ${f.target}: tried ${f.source}: ${detail}`);
+  }
+  if (name === "EndpointError") return say(`cannot build the API endpoint for ${f.target}: ${detail}`);
+  const sts = f.phase === "credentials";
+  if (REFUSED.has(name) || status === 401 || status === 403 || (sts && status !== undefined && status < 500)) {
+    if (sts) return say(`could not get credentials for ${f.target}: STS refused ${f.source}: ${name}: ${detail}`);
+    return say(`${f.target} refused the credentials from ${f.source}: ${name}: ${detail}`);
+  }
+  const api = sts ? "STS" : "the ECR API";
+  if (name === "TimeoutError" || name === "RequestTimeout") {
+    return say(`${api} did not answer in time for ${f.target}${tries} (${detail})`);
+  }
+  if (typeof e.code === "string" && /^E[A-Z]+$/.test(e.code)) {
+    return say(`could not reach ${api} for ${f.target}${tries}: ${e.code}`);
+  }
+  const call = sts ? `getting credentials (${f.source})` : "GetAuthorizationToken";
+  if (status !== undefined) return say(`${call} for ${f.target} failed${tries}: HTTP ${status} ${name}: ${detail}`);
+  return say(`${call} for ${f.target} failed: ${name}: ${detail}`);
+}
+
+function short(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 200 ? line.slice(0, 197) + "..." : line;
+}
