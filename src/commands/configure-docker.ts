@@ -1,0 +1,220 @@
+// `<helper> configure-docker [--registries=a,b] [--<optional list>] [--dry-run]`:
+// adds `credHelpers` entries for this helper to $DOCKER_CONFIG/config.json
+// (default ~/.docker/config.json). Every other key and entry is kept as it
+// was; the file is replaced atomically with its mode kept; a file that is not
+// valid JSON is refused and left untouched (upstream's Go loader would fail
+// the same way, but docker's writer also drops keys it does not know).
+//
+// Generic over providers: the registries come from the provider's
+// `defaultRegistries`, and a provider may offer extra lists behind flags
+// (gcr: `--include-artifact-registry`).
+
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, statSync, writeSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { isErrno, readTextOrNull, unlinkQuiet } from "../fsutil.ts";
+import { parseServerUrl } from "../registry.ts";
+import type { CommandIo, Subcommand } from "../provider.ts";
+
+export interface ConfigureDockerOptions {
+  /** Flag name (without `--`) → the hosts it adds, e.g. gcr's "include-artifact-registry". */
+  optionalRegistries?: Readonly<Record<string, readonly string[]>>;
+}
+
+interface Parsed {
+  registries: string[] | null;
+  optional: string[];
+  dryRun: boolean;
+  help: boolean;
+}
+
+class UsageError extends Error {}
+
+export function configureDockerCommand(options: ConfigureDockerOptions = {}): Subcommand {
+  return async (args, io) => {
+    const optional = options.optionalRegistries ?? {};
+    let parsed: Parsed;
+    try {
+      parsed = parseArgs(args, Object.keys(optional));
+    } catch (err) {
+      io.stderr(`${io.helperName} configure-docker: ${(err as Error).message}\n${usage(io.helperName, optional)}`);
+      return 1;
+    }
+    if (parsed.help) {
+      io.stdout(usage(io.helperName, optional));
+      return 0;
+    }
+    return configureDocker(parsed, optional, io);
+  };
+}
+
+/** The command with no provider-specific lists, for helpers that have none. */
+export const configureDockerSubcommand: Subcommand = configureDockerCommand();
+
+function usage(helperName: string, optional: Readonly<Record<string, readonly string[]>>): string {
+  const flags = Object.keys(optional)
+    .map((f) => ` [--${f}]`)
+    .join("");
+  return `Usage: ${helperName} configure-docker [--registries=host[,host…]]${flags} [--dry-run]\n`;
+}
+
+function parseArgs(args: string[], optionalFlags: string[]): Parsed {
+  const out: Parsed = { registries: null, optional: [], dryRun: false, help: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--help" || arg === "-h") out.help = true;
+    else if (arg === "--dry-run") out.dryRun = true;
+    else if (arg === "--registries" || arg.startsWith("--registries=")) {
+      const value = arg === "--registries" ? args[++i] : arg.slice("--registries=".length);
+      if (value === undefined) throw new UsageError("--registries needs a value");
+      const list = value
+        .split(",")
+        .map((r) => r.trim())
+        .filter((r) => r !== "");
+      if (list.length === 0) throw new UsageError("--registries needs at least one host");
+      out.registries = [...(out.registries ?? []), ...list];
+    } else if (arg.startsWith("--") && optionalFlags.includes(arg.slice(2))) out.optional.push(arg.slice(2));
+    else throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+  }
+  return out;
+}
+
+function dockerConfigFile(env: CommandIo["env"]): string {
+  if (env.DOCKER_CONFIG) return join(env.DOCKER_CONFIG, "config.json");
+  return join(env.HOME || homedir(), ".docker", "config.json");
+}
+
+function configureDocker(parsed: Parsed, optional: Readonly<Record<string, readonly string[]>>, io: CommandIo): number {
+  const fail = (message: string): number => {
+    io.stderr(`${io.helperName} configure-docker: ${message}\n`);
+    return 1;
+  };
+  const helper = io.helperName.replace(/^docker-credential-/, "");
+
+  // As upstream: the optional lists come in addition to the named (or default) registries.
+  const requested = [
+    ...(parsed.registries ?? io.provider.defaultRegistries ?? []),
+    ...parsed.optional.flatMap((flag) => optional[flag] ?? []),
+  ];
+  const hosts: string[] = [];
+  for (const raw of requested) {
+    const host = parseServerUrl(raw);
+    if (!host.ok) return fail(`${JSON.stringify(raw)} is not a registry host: ${host.reason}`);
+    if (!hosts.includes(host.host.key)) hosts.push(host.host.key);
+  }
+  if (hosts.length === 0) return fail("no registries to configure: name them with --registries=host,host");
+
+  const path = resolveSymlink(dockerConfigFile(io.env));
+  let text: string | null;
+  try {
+    text = readTextOrNull(path);
+  } catch (err) {
+    return fail(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  let config: Record<string, unknown> = {};
+  if (text !== null && text.trim() !== "") {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      return fail(
+        `${path} is not valid JSON (${(err as Error).message}); fix or move it and run this again. Nothing was changed.`,
+      );
+    }
+    if (!isObject(data))
+      return fail(`${path} does not hold a JSON object; fix or move it and run this again. Nothing was changed.`);
+    config = data;
+  }
+  const existing = config.credHelpers ?? {};
+  if (!isObject(existing) || !Object.values(existing).every((v) => typeof v === "string")) {
+    return fail(`"credHelpers" in ${path} is not an object of host → helper names. Nothing was changed.`);
+  }
+
+  const credHelpers: Record<string, unknown> = { ...existing };
+  const changes: string[] = [];
+  for (const host of hosts) {
+    const before = credHelpers[host];
+    if (before === helper) continue;
+    credHelpers[host] = helper;
+    changes.push(before === undefined ? host : `${host} (was ${String(before)})`);
+  }
+  warnIfNotOnPath(io);
+  if (changes.length === 0) {
+    io.stdout(`${path} already uses ${io.helperName} for ${hosts.join(", ")}\n`);
+    return 0;
+  }
+
+  const updated = JSON.stringify({ ...config, credHelpers }, null, "\t") + "\n";
+  if (parsed.dryRun) {
+    io.stdout(`Would set credHelpers in ${path} to "${helper}" for: ${changes.join(", ")}\n${updated}`);
+    return 0;
+  }
+  try {
+    replaceFile(path, updated, text === null);
+  } catch (err) {
+    return fail(`cannot write ${path}: ${(err as Error).message}`);
+  }
+  io.stdout(`${path}: credHelpers now use ${io.helperName} for ${changes.join(", ")}\n`);
+  return 0;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Write through a symlinked config.json (dotfile managers) instead of replacing the link. */
+function resolveSymlink(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Temp file beside the target, same mode as the old file (0600 for a new
+ * one), synced, renamed over it. Not fsutil's writeFileAtomic: that one also
+ * forces its directory to 0700, and DOCKER_CONFIG may be a directory whose
+ * mode the user chose.
+ */
+function replaceFile(path: string, data: string, isNew: boolean): void {
+  const dir = dirname(path);
+  if (isNew) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let mode = 0o600;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+  }
+  const tmp = join(dir, `.config.json.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = openSync(tmp, "wx", 0o600);
+  try {
+    writeSync(fd, data);
+    fchmodSync(fd, mode);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    unlinkQuiet(tmp);
+    throw err;
+  }
+}
+
+/** docker runs `docker-credential-<name>` from PATH only; say so if it would not find us. */
+function warnIfNotOnPath(io: CommandIo): void {
+  const dirs = (io.env.PATH ?? "").split(delimiter).filter((d) => d !== "");
+  const found = dirs.some((d) => {
+    try {
+      return statSync(join(d, io.helperName)).isFile();
+    } catch {
+      return false;
+    }
+  });
+  if (!found) io.stderr(`warning: ${io.helperName} is not on PATH; docker will not find it until it is\n`);
+}

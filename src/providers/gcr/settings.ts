@@ -1,0 +1,72 @@
+// Per-registry settings of the gcr provider (configuration file, `registries`):
+//
+//   "us-docker.pkg.dev": {
+//     "impersonateServiceAccount": "puller@my-project.iam.gserviceaccount.com",
+//     "delegates": ["hop@my-project.iam.gserviceaccount.com"],
+//     "source": "adc" | "gcloud"
+//   }
+//
+// `source: "gcloud"` is the only way `gcloud` is ever run: starting it costs
+// about a second, so the default path (Application Default Credentials)
+// never spawns it.
+
+import { ConfigError } from "../../config.ts";
+import type { RegistrySettings } from "../../config.ts";
+
+export const GCR_SETTINGS_KEYS = ["source", "impersonateServiceAccount", "delegates", "impersonationEndpoint"] as const;
+
+export interface GcrSettings {
+  source: "adc" | "gcloud";
+  impersonate: { target: string; delegates: string[]; endpoint: string | null } | null;
+}
+
+// A service account e-mail or unique id: what iamcredentials accepts after `serviceAccounts/`.
+const SERVICE_ACCOUNT = /^(?:[a-z0-9][a-z0-9._+-]*@[a-z0-9][a-z0-9.-]*\.[a-z]{2,}|\d{10,30})$/i;
+
+export function parseGcrSettings(settings: RegistrySettings, host: string, configPath: string | null): GcrSettings {
+  const fail = (problem: string): never => {
+    throw new ConfigError(`configuration file ${configPath ?? "(none)"}: registry "${host}": ${problem}`);
+  };
+  const source = settings.source ?? "adc";
+  if (source !== "adc" && source !== "gcloud") fail(`"source" must be "adc" or "gcloud"`);
+
+  const target = settings.impersonateServiceAccount;
+  if (target === undefined) {
+    if (settings.delegates !== undefined || settings.impersonationEndpoint !== undefined) {
+      fail(`"delegates" and "impersonationEndpoint" need "impersonateServiceAccount"`);
+    }
+    return { source: source as GcrSettings["source"], impersonate: null };
+  }
+  if (typeof target !== "string" || !SERVICE_ACCOUNT.test(target)) {
+    fail(`"impersonateServiceAccount" must be a service account e-mail such as puller@my-project.iam.gserviceaccount.com`);
+  }
+  const delegates = settings.delegates ?? [];
+  if (!Array.isArray(delegates) || !delegates.every((d) => SERVICE_ACCOUNT.test(d))) {
+    fail(`"delegates" must be a list of service account e-mails`);
+  }
+  const endpoint = settings.impersonationEndpoint ?? null;
+  if (endpoint !== null && (typeof endpoint !== "string" || !isSafeEndpoint(endpoint))) {
+    fail(`"impersonationEndpoint" must be an https:// URL (http:// only on 127.0.0.1 or localhost)`);
+  }
+  return {
+    source: source as GcrSettings["source"],
+    impersonate: {
+      target: target as string,
+      delegates: delegates as string[],
+      endpoint: endpoint === null ? null : (endpoint as string).replace(/\/+$/, ""),
+    },
+  };
+}
+
+/** The source token travels to this endpoint: plain http only to this machine. */
+function isSafeEndpoint(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password || url.search || url.hash) return false;
+  if (url.protocol === "https:") return true;
+  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost");
+}

@@ -1,0 +1,202 @@
+// An access token from google-auth-library. Loaded only by the provider's
+// fetch (`await import()`), so a cache hit never pays for the SDK.
+//
+// Clients are built per credential type with their own constructors rather
+// than GoogleAuth.getClient(): GoogleAuth also looks up a project id, which
+// can spawn `gcloud` (about a second), and its metadata detection waits 3 s
+// off Google Cloud. Every client gets the deadline's AbortSignal through its
+// transporter, so an abandoned request does not outlive the call.
+
+import {
+  Compute,
+  ExternalAccountAuthorizedUserClient,
+  ExternalAccountClient,
+  Impersonated,
+  JWT,
+  OAuth2Client,
+  UserRefreshClient,
+  gcpMetadata,
+  type AuthClient,
+} from "google-auth-library";
+import { existsSync } from "node:fs";
+import { ProviderError, type Context } from "../../provider.ts";
+import { readCredentialFile, wellKnownAdcFile, type CredentialSource } from "./adc.ts";
+import { describeGoogleError } from "./errors.ts";
+import { gcloudAccessToken } from "./gcloud.ts";
+import { checkMetadataServer } from "./metadata.ts";
+import type { GcrSettings } from "./settings.ts";
+
+export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
+// When a token source does not say when its token expires (it should), assume a short life.
+const UNKNOWN_EXPIRY_MS = 10 * 60_000;
+
+export interface AccessToken {
+  token: string;
+  expiresAt: Date;
+}
+
+interface Built {
+  client: AuthClient;
+  /** For messages: what was asked. */
+  what: string;
+}
+
+type Transport = { transporterOptions: { signal: AbortSignal } };
+
+export async function fetchAccessToken(source: CredentialSource, settings: GcrSettings, ctx: Context): Promise<AccessToken> {
+  const transport: Transport = { transporterOptions: { signal: ctx.signal } };
+  let built: Built;
+  if (source.kind === "gcloud") {
+    const fromGcloud = await gcloudAccessToken({ ...ctx.env }, ctx.signal);
+    const expiresAt = fromGcloud.expiresAt ?? unknownExpiry(ctx, "gcloud");
+    if (settings.impersonate === null) return { token: fromGcloud.token, expiresAt };
+    // No expiry on the wrapper: it must never try to refresh a token it cannot refresh.
+    const client = new OAuth2Client(transport);
+    client.setCredentials({ access_token: fromGcloud.token });
+    built = { client, what: "gcloud" };
+  } else {
+    built = await sourceClient(source, ctx, transport);
+  }
+
+  const imp = settings.impersonate;
+  if (imp !== null) {
+    built = {
+      client: new Impersonated({
+        sourceClient: built.client,
+        targetPrincipal: imp.target,
+        delegates: imp.delegates,
+        targetScopes: [CLOUD_PLATFORM_SCOPE],
+        lifetime: 3600,
+        ...(imp.endpoint ? { endpoint: imp.endpoint } : {}),
+        ...transport,
+      }),
+      what: `${built.what}, impersonating ${imp.target}`,
+    };
+  }
+
+  let token: string | null | undefined;
+  try {
+    token = (await built.client.getAccessToken()).token;
+  } catch (err) {
+    if (err instanceof ProviderError) throw err;
+    const reason = ctx.signal.aborted ? "no answer before the deadline" : describeGoogleError(err);
+    throw new ProviderError(`token request failed (${built.what}): ${reason}`);
+  }
+  if (!token) throw new ProviderError(`token request (${built.what}) returned no access token`);
+  const expiry = built.client.credentials.expiry_date;
+  const expiresAt = typeof expiry === "number" && expiry > 0 ? new Date(expiry) : unknownExpiry(ctx, built.what);
+  return { token, expiresAt };
+}
+
+function unknownExpiry(ctx: Context, what: string): Date {
+  ctx.log.debug(`${what}: the token came without an expiry; assuming ${UNKNOWN_EXPIRY_MS / 60_000} minutes`);
+  return new Date(ctx.now().getTime() + UNKNOWN_EXPIRY_MS);
+}
+
+async function sourceClient(
+  source: Exclude<CredentialSource, { kind: "gcloud" }>,
+  ctx: Context,
+  transport: Transport,
+): Promise<Built> {
+  switch (source.kind) {
+    case "none":
+      throw noIdentity(ctx, source.reason);
+    case "metadata": {
+      try {
+        await checkMetadataServer({
+          baseUrl: source.baseUrl,
+          detection: source.detection,
+          onGoogleCloud: () => gcpMetadata.getGCPResidency(),
+          signal: ctx.signal,
+          deadline: ctx.deadline,
+          now: () => ctx.now().getTime(),
+        });
+      } catch (err) {
+        if (!(err instanceof ProviderError)) throw err;
+        throw noIdentity(ctx, err.message);
+      }
+      ctx.log.debug(`asking the metadata server at ${source.baseUrl} for a token`);
+      return { client: new Compute(transport), what: `metadata server at ${source.baseUrl.replace(/^https?:\/\//, "")}` };
+    }
+    case "file": {
+      const where = `${source.origin === "GOOGLE_APPLICATION_CREDENTIALS" ? "GOOGLE_APPLICATION_CREDENTIALS file" : "gcloud ADC file"} ${source.path}`;
+      if (!existsSync(source.path)) throw new ProviderError(`${where} does not exist`);
+      const json = readCredentialFile(source.path);
+      if (json === null) throw new ProviderError(`${where} cannot be read or is not a JSON credential file`);
+      ctx.log.debug(`using the ${where} (type ${String(json.type)})`);
+      return { client: clientFromJson(json, where, transport), what: where };
+    }
+  }
+}
+
+/** Every ADC source was looked at and none applies: say what was looked at and what to do. */
+function noIdentity(ctx: Context, metadataReason: string): ProviderError {
+  const adc = wellKnownAdcFile(ctx.env);
+  return new ProviderError(
+    `no Google identity: GOOGLE_APPLICATION_CREDENTIALS is not set, ${adc ? `${adc} does not exist` : "there is no gcloud ADC file"}, ` +
+      `and ${metadataReason}; run \`gcloud auth application-default login\` or set GOOGLE_APPLICATION_CREDENTIALS`,
+  );
+}
+
+function clientFromJson(json: Record<string, unknown>, where: string, transport: Transport): AuthClient {
+  const str = (key: string): string | undefined => (typeof json[key] === "string" ? (json[key] as string) : undefined);
+  switch (json.type) {
+    case "service_account": {
+      if (!str("client_email") || !str("private_key"))
+        throw new ProviderError(`${where}: a service account key needs client_email and private_key`);
+      return new JWT({
+        email: str("client_email"),
+        key: str("private_key"),
+        keyId: str("private_key_id"),
+        scopes: [CLOUD_PLATFORM_SCOPE],
+        ...transport,
+      });
+    }
+    case "authorized_user": {
+      if (!str("refresh_token")) throw new ProviderError(`${where}: an authorized_user file needs a refresh_token`);
+      return new UserRefreshClient({
+        clientId: str("client_id"),
+        clientSecret: str("client_secret"),
+        refreshToken: str("refresh_token"),
+        ...transport,
+      });
+    }
+    case "external_account": {
+      let client: AuthClient | null;
+      try {
+        // The library's options type is a union per credential_source kind; the file is its documented input.
+        client = ExternalAccountClient.fromJSON({ ...json, scopes: [CLOUD_PLATFORM_SCOPE], ...transport } as Parameters<
+          typeof ExternalAccountClient.fromJSON
+        >[0]);
+      } catch (err) {
+        throw new ProviderError(`${where}: invalid external_account configuration: ${describeGoogleError(err)}`);
+      }
+      if (client === null) throw new ProviderError(`${where}: not an external_account configuration`);
+      return client;
+    }
+    case "external_account_authorized_user":
+      return new ExternalAccountAuthorizedUserClient({
+        ...(json as unknown as ConstructorParameters<typeof ExternalAccountAuthorizedUserClient>[0]),
+        ...transport,
+      });
+    case "impersonated_service_account": {
+      const url = str("service_account_impersonation_url") ?? "";
+      const target = /([^/]+):generateAccessToken$/.exec(url)?.[1];
+      const nested = json.source_credentials;
+      if (!target || typeof nested !== "object" || nested === null) {
+        throw new ProviderError(
+          `${where}: an impersonated_service_account file needs service_account_impersonation_url and source_credentials`,
+        );
+      }
+      return new Impersonated({
+        sourceClient: clientFromJson(nested as Record<string, unknown>, where, transport),
+        targetPrincipal: decodeURIComponent(target),
+        delegates: Array.isArray(json.delegates) ? json.delegates.filter((d): d is string => typeof d === "string") : [],
+        targetScopes: [CLOUD_PLATFORM_SCOPE],
+        ...transport,
+      });
+    }
+    default:
+      throw new ProviderError(`${where}: unsupported credential type ${JSON.stringify(json.type ?? null)}`);
+  }
+}
