@@ -2,12 +2,11 @@
 // below gets its environment, clock, streams and paths passed in.
 
 import { appendFileSync } from "node:fs";
-import { basename, join } from "node:path";
-import envPaths from "env-paths";
+import { basename } from "node:path";
+import { APP_NAME, cacheDisabled, loadConfig, resolvePaths, type Env, type Paths } from "./paths.ts";
 import { version as packageVersion } from "../package.json" with { type: "json" };
 import { TokenCache } from "./cache.ts";
-import { EMPTY_CONFIG, parseConfig, type Config } from "./config.ts";
-import { readTextOrNull } from "./fsutil.ts";
+import type { Config } from "./config.ts";
 import { runAction } from "./helper.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { isAction, unknownActionMessage, usageLine } from "./protocol/docker.ts";
@@ -17,7 +16,6 @@ import { parseBoolean, type Context, type Provider, type Subcommand } from "./pr
 import { CredentialStore } from "./store.ts";
 import { helpText } from "./help.ts";
 
-export const APP_NAME = "cloud-credential-helpers";
 // Set by scripts/build.ts (--define); absent when running from source.
 declare const BUILD_COMMIT: string | undefined;
 const COMMIT = typeof BUILD_COMMIT === "string" ? BUILD_COMMIT : "source";
@@ -25,34 +23,6 @@ const COMMIT = typeof BUILD_COMMIT === "string" ? BUILD_COMMIT : "source";
 export const VERSION = `${packageVersion} (commit ${COMMIT}, bun ${Bun.version})`;
 export const MAX_STDIN_BYTES = 1 << 20;
 const DEFAULT_TIMEOUT_SECONDS = 10;
-
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export interface Paths {
-  configDir: string;
-  configFile: string;
-  cacheDir: string;
-}
-
-export function resolvePaths(env: Env, provider: Provider): Paths {
-  const defaults = envPaths(APP_NAME, { suffix: "" });
-  const configDir = env.CCH_CONFIG_DIR || defaults.config;
-  const override = provider.cacheOverrides?.(env) ?? {};
-  return {
-    configDir,
-    configFile: env.CCH_CONFIG || join(configDir, "config.json"),
-    cacheDir: env.CCH_CACHE_DIR || override.dir || defaults.cache,
-  };
-}
-
-export function cacheDisabled(env: Env, provider: Provider): boolean {
-  return parseBoolean(env.CCH_DISABLE_CACHE) || provider.cacheOverrides?.(env).disabled === true;
-}
-
-export function loadConfig(path: string): Config {
-  const text = readTextOrNull(path);
-  return text === null ? { ...EMPTY_CONFIG, path } : parseConfig(text, path);
-}
 
 export function makeLogger(env: Env, name: string, verbose: boolean): Logger {
   const sinks: Array<(line: string) => void> = [];

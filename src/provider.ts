@@ -90,8 +90,30 @@ export interface Provider<T = unknown> {
     requiredAnnotationKeys?: readonly string[];
     optionalAnnotationKeys?: readonly string[];
   };
+  /**
+   * For `doctor`: which identity sources exist here and which one a fetch
+   * would use. Local checks only (files, environment, at most a quick probe
+   * under ctx.deadline); never fetches a token, never returns a secret.
+   */
+  describeIdentity?(target: Target<T>, ctx: Context): Promise<IdentityReport>;
+  /** Provider-specific lines for `--help`: its settings keys and environment variables. */
+  helpText?: string;
   /** Extra subcommands of this helper (e.g. gcr's `configure-docker`), loaded lazily. */
   subcommands?: Readonly<Record<string, () => Promise<Subcommand>>>;
+}
+
+export interface IdentitySource {
+  /** e.g. "environment variables", "profile prod in ~/.aws/config", "metadata server". */
+  name: string;
+  found: boolean;
+  /** What was seen (a path, an account, a client id): never a secret. */
+  detail?: string;
+}
+
+export interface IdentityReport {
+  sources: IdentitySource[];
+  /** The name of the source a fetch would use, or null when none was found. */
+  used: string | null;
 }
 
 /** A subcommand beyond the Docker protocol; returns the exit status. */
