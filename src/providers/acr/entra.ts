@@ -1,0 +1,181 @@
+// An Entra ID access token for the registry audience, through the real
+// @azure/identity, one source of the plan at a time. Loaded only on a cache
+// miss: the SDK is imported here, inside the call.
+//
+// Each failure becomes one line a person can act on: no identity at all (every
+// source unavailable), or Entra ID refusing the identity that was found.
+
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
+import { ProviderError, type Context } from "../../provider.ts";
+import { describeSource, type IdentityPlan, type IdentitySource } from "./identity.ts";
+
+/** Audience of ACR's token exchange (a registry may refuse ARM-audience tokens). */
+export const ACR_SCOPE = "https://containerregistry.azure.net/.default";
+
+export interface EntraToken {
+  token: string;
+  expiresOnTimestamp: number;
+  source: IdentitySource;
+}
+
+type Sdk = typeof import("@azure/identity");
+
+const MAX_DETAIL = 240;
+
+export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: string): Promise<EntraToken> {
+  if (plan.sources.length === 0) {
+    throw new ProviderError(`Azure Container Registry: AZURE_TOKEN_CREDENTIALS leaves no identity to use for ${registry}`);
+  }
+  const sdk: Sdk = await import("@azure/identity");
+  const unavailable: string[] = [];
+  for (const [i, source] of plan.sources.entries()) {
+    const last = i === plan.sources.length - 1;
+    let token: AccessToken | null;
+    try {
+      const credential = makeCredential(sdk, source, plan, ctx, !last);
+      const options: GetTokenOptions = { abortSignal: ctx.signal };
+      token = await credential.getToken(ACR_SCOPE, options);
+    } catch (err) {
+      if (ctx.signal.aborted) {
+        throw new ProviderError(
+          `Azure Container Registry: Entra ID did not answer for ${describeSource(source)} before the deadline`,
+        );
+      }
+      const detail = errorDetail(err, ctx);
+      const what = describeSource(source);
+      switch (classify(err, source)) {
+        case "unavailable":
+          ctx.log.debug(`${registry}: ${source.kind} unavailable: ${detail}`);
+          unavailable.push(`${LABEL[source.kind]}: ${detail}`);
+          continue;
+        case "unreachable":
+          throw new ProviderError(
+            `Azure Container Registry: could not reach Entra ID at ${plan.authorityHost} for ${what}: ${detail}`,
+          );
+        case "unusable":
+          throw new ProviderError(`Azure Container Registry: could not use ${what} for ${registry}: ${detail}`);
+        case "refused":
+          throw new ProviderError(`Azure Container Registry: Entra ID refused ${what} for ${registry}: ${detail}`);
+      }
+    }
+    if (!token?.token) {
+      throw new ProviderError(`Azure Container Registry: Entra ID returned no token for ${describeSource(source)}`);
+    }
+    ctx.log.secret(token.token);
+    ctx.log.debug(`${registry}: Entra ID token from ${source.kind}, expires ${new Date(token.expiresOnTimestamp).toISOString()}`);
+    return { token: token.token, expiresOnTimestamp: token.expiresOnTimestamp, source };
+  }
+  throw new ProviderError(
+    `Azure Container Registry: no Azure identity for ${registry} (${clip(unavailable.join("; "))}); set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, use a workload or managed identity, or run "az login"`,
+  );
+}
+
+const LABEL: Readonly<Record<IdentitySource["kind"], string>> = {
+  "client-secret": "service principal",
+  "client-certificate": "service principal certificate",
+  "workload-identity": "workload identity",
+  "managed-identity": "managed identity",
+  "azure-cli": "Azure CLI",
+  "service-account": "service account",
+};
+
+function makeCredential(sdk: Sdk, s: IdentitySource, plan: IdentityPlan, ctx: Context, probe: boolean): TokenCredential {
+  const env = ctx.env;
+  const common = {
+    authorityHost: plan.authorityHost,
+    // A custom authority (Azure Stack, a test) is not in MSAL's list: asking
+    // login.microsoftonline.com to validate it would leak the host and fail offline.
+    ...(plan.customAuthority ? { disableInstanceDiscovery: true } : {}),
+  };
+  const tenantId = s.tenantId ?? "";
+  const clientId = s.clientId ?? "";
+  switch (s.kind) {
+    case "client-secret":
+      return new sdk.ClientSecretCredential(tenantId, clientId, env.AZURE_CLIENT_SECRET ?? "", common);
+    case "client-certificate":
+      return new sdk.ClientCertificateCredential(
+        tenantId,
+        clientId,
+        { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH ?? "", certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD },
+        {
+          ...common,
+          sendCertificateChain: ["1", "true"].includes((env.AZURE_CLIENT_SEND_CERTIFICATE_CHAIN ?? "").toLowerCase()),
+        },
+      );
+    case "workload-identity":
+      return new sdk.WorkloadIdentityCredential({ ...common, tenantId, clientId, tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE });
+    case "service-account": {
+      const token = ctx.serviceAccount?.token ?? "";
+      return new sdk.ClientAssertionCredential(tenantId, clientId, async () => token, common);
+    }
+    case "managed-identity": {
+      // `sendProbeRequest` is the SDK's internal option DefaultAzureCredential
+      // uses: a quick IMDS probe so a machine without IMDS falls through to the
+      // next source instead of retrying for seconds. Typed as an intersection
+      // because the public options type does not list it.
+      const options: import("@azure/identity").ManagedIdentityCredentialClientIdOptions & { sendProbeRequest?: boolean } = {
+        ...(s.clientId ? { clientId: s.clientId } : {}),
+        sendProbeRequest: probe,
+      };
+      return new sdk.ManagedIdentityCredential(options);
+    }
+    case "azure-cli": {
+      const remaining = Math.max(1000, ctx.deadline - ctx.now().getTime());
+      return new sdk.AzureCliCredential({ ...(s.tenantId ? { tenantId: s.tenantId } : {}), processTimeoutInMs: remaining });
+    }
+  }
+}
+
+// MSAL reports an authority it cannot reach (DNS, refused, TLS) as these codes or messages.
+const NETWORK =
+  /endpoints_resolution_error|network_error|network unreachable|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|certificate|socket hang up|fetch failed/i;
+
+/**
+ * unavailable: the source is not there, try the next one (managed identity, Azure CLI);
+ * unreachable: a configured identity whose authority cannot be reached;
+ * unusable: a configured identity that cannot be used locally (token file, certificate);
+ * refused: Entra ID (or the managed-identity endpoint) said no.
+ */
+function classify(err: unknown, source: IdentitySource): "unavailable" | "unreachable" | "unusable" | "refused" {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (err as { errorCode?: unknown } | null)?.errorCode;
+  const network = NETWORK.test(e.message) || (typeof code === "string" && NETWORK.test(code));
+  const unavailable = e.name === "CredentialUnavailableError";
+  if (source.kind === "azure-cli") return unavailable ? "unavailable" : "refused";
+  if (source.kind === "managed-identity") {
+    // The SDK reports every managed-identity failure as "unavailable"; only an
+    // absent or unreachable endpoint really is. A reachable endpoint that says
+    // no (unknown client id, no identity assigned) is a refusal to report.
+    return unavailable && (network || /attempted to use the IMDS endpoint/i.test(e.message)) ? "unavailable" : "refused";
+  }
+  // Sources 1–2 and the service account were chosen because they are configured: never "no identity".
+  if (network) return "unreachable";
+  return unavailable ? "unusable" : "refused";
+}
+
+/** One safe line: the OAuth error code and the first sentence of its description. */
+function errorDetail(err: unknown, ctx: Context): string {
+  let text: string;
+  const response = (err as { errorResponse?: { error?: unknown; errorDescription?: unknown } } | null)?.errorResponse;
+  if (response && typeof response.error === "string") {
+    const description = typeof response.errorDescription === "string" ? response.errorDescription : "";
+    text = `${response.error}: ${description}`;
+  } else {
+    text = err instanceof Error ? err.message : String(err);
+  }
+  // MSAL reshapes Entra's answer as "Error(s): <codes> - Timestamp: … -
+  // Description: AADSTS…: <text> - Trace ID: … - Correlation ID: …": keep the
+  // description, drop the ids and timestamps (noise for a person).
+  const described = /Description:\s*([\s\S]*?)(?:\s+-\s+(?:Trace ID|Correlation ID|Timestamp):|$)/.exec(text);
+  if (described) text = `${text.split(":")[0]}: ${described[1]}`;
+  text = text.split(/\r?\n/).find((line) => line.trim() !== "") ?? text;
+  text = text.replace(/\s*(Trace ID|Correlation ID|Timestamp):.*$/i, "");
+  for (const secret of [ctx.env.AZURE_CLIENT_SECRET, ctx.env.AZURE_CLIENT_CERTIFICATE_PASSWORD, ctx.serviceAccount?.token]) {
+    if (secret && secret.length >= 6) text = text.split(secret).join("[redacted]");
+  }
+  return clip(text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim());
+}
+
+function clip(text: string): string {
+  return text.length > MAX_DETAIL ? text.slice(0, MAX_DETAIL) + "…" : text;
+}

@@ -1,0 +1,162 @@
+// Which Azure identity asks for the registry's token: DefaultAzureCredential's
+// sources, decided from the environment and the registry's settings without
+// loading the SDK, so `identity()` (the cache key) stays cheap and the chain
+// is explicit. Order and environment variables follow DefaultAzureCredential:
+//
+//   1. environment service principal: AZURE_TENANT_ID, AZURE_CLIENT_ID and
+//      AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH
+//   2. workload identity: AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID, AZURE_CLIENT_ID
+//   3. managed identity (system-assigned, or user-assigned by client id)
+//   4. Azure CLI (`az login`)
+//
+// A configured source (1 or 2) is used alone, as DefaultAzureCredential stops at
+// a configured source's failure; 3 and 4 are tried in turn. AZURE_TOKEN_CREDENTIALS
+// ("prod", "dev" or one credential's name) narrows the chain as it does in the SDK.
+// In kubelet service-account-token mode the pod's token is the client assertion.
+// Pure: no SDK, no I/O.
+
+import { createHash } from "node:crypto";
+import { ProviderError, type Context, type ServiceAccountIdentity } from "../../provider.ts";
+import { AUTHORITY_HOSTS, type AzureCloud } from "./hosts.ts";
+import { decodeJwtClaims } from "./jwt.ts";
+import type { AcrSettings } from "./settings.ts";
+
+export type SourceKind =
+  "client-secret" | "client-certificate" | "workload-identity" | "managed-identity" | "azure-cli" | "service-account";
+
+export interface IdentitySource {
+  kind: SourceKind;
+  tenantId: string | null;
+  clientId: string | null;
+}
+
+export interface IdentityPlan {
+  sources: IdentitySource[];
+  /** Entra ID authority host (https URL without path). */
+  authorityHost: string;
+  /** True when AZURE_AUTHORITY_HOST names a host MSAL does not know: skip instance discovery. */
+  customAuthority: boolean;
+  /** A stable digest of the pod's service account, in service-account-token mode. */
+  serviceAccountId: string | null;
+}
+
+export const ANNOTATION_CLIENT_ID = "kubernetes.azure.com/acr-client-id";
+export const ANNOTATION_TENANT_ID = "kubernetes.azure.com/acr-tenant-id";
+
+const NAMED: Readonly<Record<string, SourceKind[]>> = {
+  environmentcredential: ["client-secret", "client-certificate"],
+  workloadidentitycredential: ["workload-identity"],
+  managedidentitycredential: ["managed-identity"],
+  azureclicredential: ["azure-cli"],
+  prod: ["client-secret", "client-certificate", "workload-identity", "managed-identity"],
+  dev: ["azure-cli"],
+};
+
+type Env = Context["env"];
+
+export function planIdentity(
+  env: Env,
+  settings: AcrSettings,
+  cloud: AzureCloud,
+  serviceAccount?: ServiceAccountIdentity,
+): IdentityPlan {
+  const known = new Set(Object.values(AUTHORITY_HOSTS));
+  const fromEnv = env.AZURE_AUTHORITY_HOST?.trim().replace(/\/+$/, "");
+  const authorityHost = fromEnv || AUTHORITY_HOSTS[cloud];
+  const base = { authorityHost, customAuthority: !!fromEnv && !known.has(fromEnv) };
+
+  if (serviceAccount) {
+    const a = serviceAccount.annotations;
+    const clientId = a[ANNOTATION_CLIENT_ID] || settings.clientId || env.AZURE_CLIENT_ID || null;
+    const tenantId = a[ANNOTATION_TENANT_ID] || settings.tenantId || env.AZURE_TENANT_ID || null;
+    if (!clientId || !tenantId) {
+      throw new ProviderError(
+        `Azure Container Registry: the pod's service account needs the annotations ${ANNOTATION_CLIENT_ID} and ${ANNOTATION_TENANT_ID} (or a clientId and tenantId in the configuration file)`,
+      );
+    }
+    return {
+      ...base,
+      sources: [{ kind: "service-account", tenantId, clientId }],
+      serviceAccountId: serviceAccountDigest(serviceAccount.token),
+    };
+  }
+
+  const envTenant = settings.tenantId ?? env.AZURE_TENANT_ID ?? null;
+  const envClient = env.AZURE_CLIENT_ID || null;
+  const clientId = settings.clientId ?? envClient;
+  // The environment's secret belongs to AZURE_CLIENT_ID: a registry configured for another client id cannot use it.
+  const envPrincipalUsable = !!envTenant && !!envClient && (settings.clientId === null || settings.clientId === envClient);
+
+  const allowed = allowedKinds(env.AZURE_TOKEN_CREDENTIALS);
+  const pick = (kinds: SourceKind[]) => kinds.filter((k) => allowed === null || allowed.includes(k));
+
+  const configured: IdentitySource[] = [];
+  if (envPrincipalUsable && env.AZURE_CLIENT_SECRET)
+    configured.push({ kind: "client-secret", tenantId: envTenant, clientId: envClient });
+  else if (envPrincipalUsable && env.AZURE_CLIENT_CERTIFICATE_PATH) {
+    configured.push({ kind: "client-certificate", tenantId: envTenant, clientId: envClient });
+  }
+  if (env.AZURE_FEDERATED_TOKEN_FILE && envTenant && clientId) {
+    configured.push({ kind: "workload-identity", tenantId: envTenant, clientId });
+  }
+  const chosen = configured.filter((s) => allowed === null || allowed.includes(s.kind));
+  if (chosen.length > 0) return { ...base, sources: [chosen[0]!], serviceAccountId: null };
+
+  const fallbacks: IdentitySource[] = pick(["managed-identity", "azure-cli"]).map((kind) =>
+    kind === "managed-identity" ? { kind, tenantId: null, clientId } : { kind, tenantId: settings.tenantId, clientId: null },
+  );
+  return { ...base, sources: fallbacks, serviceAccountId: null };
+}
+
+function allowedKinds(value: string | undefined): SourceKind[] | null {
+  const v = value?.trim().toLowerCase();
+  if (!v) return null;
+  const kinds = NAMED[v];
+  if (!kinds) {
+    throw new ProviderError(
+      `Azure Container Registry: AZURE_TOKEN_CREDENTIALS="${value!.slice(0, 60)}" is not supported here (use prod, dev, EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential or AzureCliCredential)`,
+    );
+  }
+  return kinds;
+}
+
+const SHORT: Readonly<Record<SourceKind, string>> = {
+  "client-secret": "sp",
+  "client-certificate": "spcert",
+  "workload-identity": "wi",
+  "managed-identity": "mi",
+  "azure-cli": "cli",
+  "service-account": "sa",
+};
+
+/** The cache key's identity part: short, stable, no secret. */
+export function identityKey(plan: IdentityPlan): string {
+  const sources = plan.sources.map((s) => `${SHORT[s.kind]}:${s.tenantId ?? ""}/${s.clientId ?? ""}`).join("+") || "none";
+  const authority = plan.authorityHost.replace(/^https:\/\//, "");
+  return [sources, authority, plan.serviceAccountId].filter(Boolean).join("@");
+}
+
+/** For messages: "the service principal <id> (tenant <t>)", "the system-assigned managed identity"… */
+export function describeSource(s: IdentitySource): string {
+  const tenant = s.tenantId ? ` in tenant ${s.tenantId}` : "";
+  switch (s.kind) {
+    case "client-secret":
+    case "client-certificate":
+      return `the service principal ${s.clientId}${tenant}`;
+    case "workload-identity":
+      return `the workload identity ${s.clientId}${tenant}`;
+    case "managed-identity":
+      return s.clientId ? `the user-assigned managed identity ${s.clientId}` : "the system-assigned managed identity";
+    case "azure-cli":
+      return `the Azure CLI login${tenant}`;
+    case "service-account":
+      return `the pod's service account as ${s.clientId}${tenant}`;
+  }
+}
+
+/** Pods differ by service account, not only by client id: a pod must never get another pod's token. */
+function serviceAccountDigest(token: string): string {
+  const claims = decodeJwtClaims(token);
+  const who = claims ? `${String(claims.iss ?? "")}|${String(claims.sub ?? "")}` : token;
+  return createHash("sha256").update(who).digest("hex").slice(0, 16);
+}
