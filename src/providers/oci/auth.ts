@@ -1,0 +1,167 @@
+// Builds oci-common's AuthenticationDetailsProvider for the chosen plan. Loaded
+// only inside fetch (it imports the SDK). Every SDK failure becomes one line a
+// person can act on; SDK messages are cut short and never carry key material.
+
+import type * as OciCommon from "oci-common";
+import { readFileSync } from "node:fs";
+import { ProviderError, type Context } from "../../provider.ts";
+import { expandHome } from "./config-file.ts";
+import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
+import type { Plan } from "./identity.ts";
+import { federationOverride, TITLE } from "./settings.ts";
+
+type Common = typeof OciCommon;
+export type AuthProvider = OciCommon.AuthenticationDetailsProvider;
+
+/** In automatic mode the metadata service is a probe: on a machine outside OCI, give up soon. */
+const PROBE_MS = 3000;
+
+export async function buildAuth(common: Common, plan: Plan, ctx: Context): Promise<AuthProvider> {
+  switch (plan.kind) {
+    case "api_key":
+      return apiKey(common, plan, ctx);
+    case "session_token":
+      return sessionToken(plan, ctx);
+    case "instance_principal":
+      return instancePrincipal(common, plan, ctx);
+    case "resource_principal":
+      return sdkCall("resource principal", () => common.ResourcePrincipalAuthenticationDetailsProvider.builder());
+    case "oke_workload_identity":
+      // Empty paths select the SDK's defaults (/var/run/secrets/kubernetes.io/serviceaccount/…).
+      return sdkCall("OKE workload identity", () => common.OkeWorkloadIdentityAuthenticationDetailsProvider.builder("", ""));
+  }
+}
+
+/**
+ * The profile we already parsed, handed to the SDK as-is: ConfigFileAuthenticationDetailsProvider
+ * would insist on a region (irrelevant to a registry token) and guess OC1 for one it does not know.
+ */
+function apiKey(common: Common, plan: ConfigPlan, ctx: Context): AuthProvider {
+  const v = plan.values;
+  return new common.SimpleAuthenticationDetailsProvider(
+    v.get("tenancy")!,
+    v.get("user")!,
+    v.get("fingerprint")!,
+    readProfileFile(plan, "key_file", ctx),
+    v.get("pass_phrase") ?? null,
+  );
+}
+
+/**
+ * A session-token profile signs with key id `ST$<token>` (as the SDK's
+ * SessionAuthDetailProvider does) and the profile's session key. Built here so
+ * a trailing newline in the token file or a missing region cannot break it.
+ */
+function sessionToken(plan: ConfigPlan, ctx: Context): AuthProvider {
+  const token = readProfileFile(plan, "security_token_file", ctx).trim();
+  if (token === "") throw new ProviderError(`${TITLE}: the security_token_file of profile [${plan.profile}] is empty`);
+  const pem = readProfileFile(plan, "key_file", ctx);
+  const passphrase = plan.values.get("pass_phrase") ?? null;
+  return { getKeyId: async () => `ST$${token}`, getPrivateKey: () => pem, getPassphrase: () => passphrase };
+}
+
+type ConfigPlan = Extract<Plan, { kind: "api_key" | "session_token" }>;
+
+function readProfileFile(plan: ConfigPlan, key: string, ctx: Context): string {
+  const path = expandHome(plan.values.get(key)!, ctx.env.HOME);
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    throw new ProviderError(`${TITLE}: cannot read ${key} ${path} of profile [${plan.profile}] in ${plan.configPath}`);
+  }
+}
+
+async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "instance_principal" }>, ctx: Context) {
+  const tried = plan.tried;
+  const noIdentity = (why: string) =>
+    new ProviderError(
+      `${TITLE}: no OCI identity found; tried ${[...tried, `instance principal (${why.replace(`${TITLE}: `, "")})`].join(", ")}. ` +
+        `Configure one (e.g. an API key in ~/.oci/config) or set "auth" for this registry`,
+    );
+  const override = federationOverride(ctx.env);
+  let federation = override;
+  if (federation === undefined) {
+    const region = await metadataRegion(plan, ctx).catch((err: unknown) => {
+      throw plan.automatic ? noIdentity(reason(err)) : new ProviderError(`${TITLE}: instance principal: ${reason(err)}`);
+    });
+    federation = federationEndpointFor(common, region);
+  }
+  const builder = new common.InstancePrincipalsAuthenticationDetailsProviderBuilder();
+  builder.metadataBaseUrl = plan.metadataUrl;
+  builder.federationEndpoint = federation;
+  try {
+    // The certificate fetches inside build() have no timeout of their own.
+    return await withDeadline(
+      builder.build(),
+      ctx,
+      `the instance metadata service (${plan.metadataUrl})`,
+      plan.automatic && override !== undefined ? PROBE_MS : Infinity,
+    );
+  } catch (err) {
+    if (plan.automatic) throw noIdentity(reason(err));
+    if (err instanceof ProviderError) throw err;
+    throw new ProviderError(
+      `${TITLE}: instance principal: cannot read the instance identity from ${plan.metadataUrl}: ${reason(err)}`,
+    );
+  }
+}
+
+/** `instance/region` of the metadata service: a region key (iad) or id (us-ashburn-1). */
+async function metadataRegion(plan: Extract<Plan, { kind: "instance_principal" }>, ctx: Context): Promise<string> {
+  const url = plan.metadataUrl + "instance/region";
+  const ms = remainingMs(ctx, plan.automatic ? PROBE_MS : Infinity);
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: "Bearer Oracle" }, signal: fetchSignal(ctx, ms), redirect: "manual" });
+  } catch (err) {
+    if (isAbort(err)) throw new ProviderError(`the instance metadata service (${url}) did not answer within ${seconds(ms)}`);
+    throw new ProviderError(`the instance metadata service (${url}) is unreachable: ${reason(err)}`);
+  }
+  const text = (await res.text().catch(() => "")).trim().toLowerCase();
+  if (res.status !== 200) throw new ProviderError(`the instance metadata service answered HTTP ${res.status} for ${url}`);
+  if (!/^[a-z0-9-]{2,64}$/.test(text)) throw new ProviderError(`the instance metadata service returned no region name at ${url}`);
+  return text;
+}
+
+/**
+ * https://auth.<region>.<realm domain>. The SDK would silently assume OC1 for a
+ * region it does not know and send the instance's certificate to the wrong
+ * realm; we stop and say so instead.
+ */
+function federationEndpointFor(common: Common, regionText: string): string {
+  const id = common.Region.getRegionIdFromShortCode(regionText);
+  const region = common.Region.fromRegionId(id);
+  if (!region) {
+    throw new ProviderError(
+      `${TITLE}: unknown realm: this instance is in region "${id}", which oci-common does not know; ` +
+        `describe it in OCI_REGION_METADATA or ~/.oci/regions-config.json, or set CCH_OCI_FEDERATION_ENDPOINT`,
+    );
+  }
+  return `https://auth.${region.regionId}.${region.realm.secondLevelDomain}`;
+}
+
+function sdkCall<T>(what: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    throw new ProviderError(`${TITLE}: ${what}: ${reason(err)}`);
+  }
+}
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
+}
+
+/** An error's message as one short line; SDK errors are sometimes plain strings or objects. */
+export function reason(err: unknown): string {
+  let text: string;
+  if (err instanceof Error) text = err.message;
+  else if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
+    text = (err as { message: string }).message;
+  } else text = String(err);
+  text = text
+    .replace(/-----BEGIN[\s\S]*?-----END[^-]*-----/g, "[key]")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > 300 ? text.slice(0, 297) + "..." : text;
+}

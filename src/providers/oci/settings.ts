@@ -1,0 +1,116 @@
+// Per-registry settings of the configuration file for OCIR, and the
+// environment overrides, validated into one small object.
+//
+//   "registries": {
+//     "iad.ocir.io": { "auth": "instance_principal" },
+//     "127.0.0.1:5000": { "alias": "iad.ocir.io", "auth": "api_key", "configFile": "/etc/oci/config",
+//                         "profile": "PULL", "tokenEndpoint": "http://127.0.0.1:5001" }
+//   }
+//
+// auth           api_key | session_token | instance_principal | resource_principal |
+//                oke_workload_identity; absent: the automatic order (identity.ts).
+//                Defaults to CCH_OCI_AUTH, then OCI_CLI_AUTH (the OCI CLI's variable,
+//                where session tokens are called security_token).
+// configFile     OCI configuration file; default OCI_CONFIG_FILE, then ~/.oci/config.
+// profile        profile in it; default OCI_CLI_PROFILE, then DEFAULT.
+// tokenEndpoint  base URL that serves /20180419/docker/token instead of
+//                https://<registry>; https, or http to a loopback address only
+//                (a test fake, a local proxy). The credential still goes to the
+//                host the client asked for.
+//
+// Environment overrides for instance principals (the SDK exposes them only as
+// builder setters; tests point them at local fakes):
+// CCH_OCI_METADATA_URL          instance metadata base, default http://169.254.169.254/opc/v2/
+// CCH_OCI_FEDERATION_ENDPOINT   federation (auth service) base URL, https or loopback http;
+//                               default https://auth.<region>.<realm domain> from the
+//                               instance's region.
+
+import { ProviderError } from "../../provider.ts";
+import type { RegistrySettings } from "../../config.ts";
+
+export const TITLE = "Oracle Cloud Infrastructure Registry";
+export const SETTINGS_KEYS = ["auth", "configFile", "profile", "tokenEndpoint"] as const;
+export const AUTH_KINDS = [
+  "api_key",
+  "session_token",
+  "instance_principal",
+  "resource_principal",
+  "oke_workload_identity",
+] as const;
+export type AuthKind = (typeof AUTH_KINDS)[number];
+export const DEFAULT_METADATA_URL = "http://169.254.169.254/opc/v2/";
+
+export interface OciSettings {
+  /** null: the automatic order. */
+  auth: AuthKind | null;
+  configFile?: string;
+  profile?: string;
+  tokenEndpoint?: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const ALIASES: Readonly<Record<string, AuthKind>> = { security_token: "session_token" };
+
+export function parseAuthKind(value: string, where: string): AuthKind {
+  const v = value.trim().toLowerCase();
+  const kind = ALIASES[v] ?? v;
+  if ((AUTH_KINDS as readonly string[]).includes(kind)) return kind as AuthKind;
+  throw new ProviderError(`${TITLE}: ${where}: unknown auth "${value}" (expected ${AUTH_KINDS.join(", ")})`);
+}
+
+export function readSettings(settings: RegistrySettings, env: Env): OciSettings {
+  const str = (key: string): string | undefined => {
+    const v = settings[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" || v.trim() === "")
+      throw new ProviderError(`${TITLE}: setting "${key}" must be a non-empty string`);
+    return v.trim();
+  };
+  const auth = str("auth");
+  let kind: AuthKind | null = null;
+  if (auth !== undefined) kind = parseAuthKind(auth, `setting "auth"`);
+  else if (env.CCH_OCI_AUTH) kind = parseAuthKind(env.CCH_OCI_AUTH, "CCH_OCI_AUTH");
+  else if (env.OCI_CLI_AUTH) kind = parseAuthKind(env.OCI_CLI_AUTH, "OCI_CLI_AUTH");
+  const tokenEndpoint = str("tokenEndpoint");
+  return {
+    auth: kind,
+    configFile: str("configFile"),
+    profile: str("profile"),
+    tokenEndpoint: tokenEndpoint === undefined ? undefined : checkEndpoint(tokenEndpoint, `setting "tokenEndpoint"`),
+  };
+}
+
+// Addresses, not names: "localhost" is whatever the resolver says.
+const LOOPBACK = new Set(["127.0.0.1", "[::1]"]);
+
+/**
+ * A base URL that will receive a signed request: https anywhere, plain http
+ * only on this machine. Returned without a trailing slash.
+ */
+export function checkEndpoint(value: string, where: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ProviderError(`${TITLE}: ${where} is not a URL`);
+  }
+  const ok =
+    url.username === "" &&
+    url.password === "" &&
+    url.search === "" &&
+    url.hash === "" &&
+    (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname)));
+  if (!ok) throw new ProviderError(`${TITLE}: ${where} must be an https URL, or http to 127.0.0.1 (no user, query or fragment)`);
+  return url.href.replace(/\/+$/, "");
+}
+
+export function metadataBaseUrl(env: Env): string {
+  const url = env.CCH_OCI_METADATA_URL || DEFAULT_METADATA_URL;
+  return url.endsWith("/") ? url : url + "/";
+}
+
+export function federationOverride(env: Env): string | undefined {
+  const v = env.CCH_OCI_FEDERATION_ENDPOINT;
+  return v ? checkEndpoint(v, "CCH_OCI_FEDERATION_ENDPOINT") : undefined;
+}

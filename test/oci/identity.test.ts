@@ -1,0 +1,135 @@
+// Choosing the identity, cheaply and without the SDK: the automatic order,
+// OCI_CONFIG_FILE / OCI_CLI_PROFILE, per-registry settings, and the short
+// stable identity string that keys the cache.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ProviderError } from "../../src/provider.ts";
+import { parseOciConfig, profileSettings } from "../../src/providers/oci/config-file.ts";
+import { choosePlan, describePlan } from "../../src/providers/oci/identity.ts";
+import { checkEndpoint, readSettings } from "../../src/providers/oci/settings.ts";
+import { parseTokenBody } from "../../src/providers/oci/token.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "cch-oci-identity-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const home = join(dir, "home");
+mkdirSync(join(home, ".oci"), { recursive: true });
+const profile = (user: string, extra = "") =>
+  `user=${user}\nfingerprint=aa:bb\ntenancy=ocid1.tenancy.oc1..t\nregion=us-ashburn-1\nkey_file=~/.oci/key.pem\n${extra}`;
+writeFileSync(join(home, ".oci", "config"), `[DEFAULT]\n${profile("ocid1.user.oc1..home")}`);
+const other = join(dir, "other");
+writeFileSync(other, `# comment\n[DEFAULT]\n${profile("ocid1.user.oc1..other")}\n[SESSION]\nsecurity_token_file=/t\n`);
+
+const plan = (settings: Record<string, string>, env: Record<string, string>) =>
+  choosePlan(readSettings(settings, env), { HOME: home, ...env });
+const id = (settings: Record<string, string>, env: Record<string, string>) =>
+  describePlan(plan(settings, env), { HOME: home, ...env });
+
+describe("automatic order", () => {
+  test("the API key in ~/.oci/config first", () => {
+    expect(id({}, {})).toBe(`api_key:${home}/.oci/config[DEFAULT]:ocid1.user.oc1..home:aa:bb`);
+  });
+
+  test("OCI_CONFIG_FILE beats an existing ~/.oci/config; OCI_CLI_PROFILE picks the profile", () => {
+    expect(id({}, { OCI_CONFIG_FILE: other })).toBe(`api_key:${other}[DEFAULT]:ocid1.user.oc1..other:aa:bb`);
+    // [SESSION] inherits user and key from [DEFAULT], and is a session-token profile.
+    expect(id({}, { OCI_CONFIG_FILE: other, OCI_CLI_PROFILE: "SESSION" })).toBe(
+      `session_token:${other}[SESSION]:ocid1.tenancy.oc1..t`,
+    );
+  });
+
+  test("then resource principal, OKE workload identity, instance principal", () => {
+    const none = { HOME: join(dir, "nohome") };
+    expect(id({}, { ...none, OCI_RESOURCE_PRINCIPAL_VERSION: "2.2", OCI_RESOURCE_PRINCIPAL_REGION: "us-phoenix-1" })).toBe(
+      "resource_principal:us-phoenix-1",
+    );
+    expect(plan({}, { ...none, KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT_PROXYMUX: "12250" }).kind).toBe(
+      "oke_workload_identity",
+    );
+    const last = plan({}, none);
+    expect(last.kind).toBe("instance_principal");
+    expect(last.kind === "instance_principal" && last.tried.length).toBe(3);
+    expect(id({}, none)).toBe("instance_principal");
+    expect(id({}, { ...none, CCH_OCI_METADATA_URL: "http://127.0.0.1:1/opc/v2" })).toBe(
+      "instance_principal:http://127.0.0.1:1/opc/v2/",
+    );
+  });
+
+  test("a configuration file the user named must exist; a missing named profile is an error", () => {
+    expect(() => plan({}, { OCI_CONFIG_FILE: join(dir, "nope") })).toThrow(/does not exist/);
+    expect(() => plan({}, { OCI_CLI_PROFILE: "NOPE" })).toThrow(ProviderError);
+    const partial = join(dir, "partial");
+    writeFileSync(partial, "[ONLY]\nuser=ocid1.user.oc1..u\n");
+    expect(() => plan({ profile: "ONLY", configFile: partial }, {})).toThrow(
+      "profile [ONLY] of " + partial + " lacks tenancy, fingerprint, key_file",
+    );
+  });
+});
+
+describe("settings", () => {
+  test("auth from the setting, then CCH_OCI_AUTH, then OCI_CLI_AUTH (security_token means session_token)", () => {
+    expect(plan({ auth: "instance_principal" }, {}).kind).toBe("instance_principal");
+    expect(plan({}, { CCH_OCI_AUTH: "resource_principal" }).kind).toBe("resource_principal");
+    expect(plan({}, { OCI_CLI_AUTH: "instance_principal" }).kind).toBe("instance_principal");
+    expect(() => plan({}, { OCI_CLI_AUTH: "security_token" })).toThrow(/auth is session_token but profile \[DEFAULT\]/);
+    expect(() => plan({ auth: "api_key", configFile: other, profile: "SESSION" }, {})).toThrow(/has security_token_file/);
+    expect(() => readSettings({ auth: "root" }, {})).toThrow(/unknown auth "root"/);
+    expect(() => readSettings({ profile: "" }, {})).toThrow(/non-empty string/);
+  });
+
+  test("tokenEndpoint: https anywhere, http only to loopback, nothing odd", () => {
+    expect(checkEndpoint("https://proxy.example.com/ocir/", "x")).toBe("https://proxy.example.com/ocir");
+    expect(checkEndpoint("http://127.0.0.1:5000", "x")).toBe("http://127.0.0.1:5000");
+    expect(checkEndpoint("http://[::1]:5000/", "x")).toBe("http://[::1]:5000");
+    for (const bad of [
+      "http://example.com",
+      "http://127.0.0.1.evil.com",
+      "http://localhost:5000",
+      "https://u:p@example.com",
+      "https://x.com/?a=1",
+      "ftp://127.0.0.1",
+      "nonsense",
+    ]) {
+      expect(() => checkEndpoint(bad, "x")).toThrow(ProviderError);
+    }
+  });
+
+  test("the configuration file parser follows the SDK: comments, [DEFAULT] fallback, errors without values", () => {
+    const file = parseOciConfig("# c\n[DEFAULT]\na = 1\nb=2\n[P]\nb=3\n", "f");
+    expect(Object.fromEntries(profileSettings(file, "P")!)).toEqual({ a: "1", b: "3" });
+    expect(profileSettings(file, "Q")).toBeNull();
+    expect(() => parseOciConfig("[DEFAULT]\n-----BEGIN RSA PRIVATE KEY-----\n", "f")).toThrow("f line 2: expected key=value");
+    expect(() => parseOciConfig("a=1\n", "f")).toThrow(/before any \[PROFILE\]/);
+  });
+});
+
+describe("token answer", () => {
+  const now = new Date("2026-01-01T00:00:00Z");
+  test("token and expires_in make the credential", () => {
+    expect(
+      parseTokenBody(JSON.stringify({ token: "tok", access_token: "tok", scope: "", expires_in: 3600 }), { registry: "r" }, now),
+    ).toEqual({
+      username: "BEARER_TOKEN",
+      secret: "tok",
+      expiresAt: new Date("2026-01-01T01:00:00Z"),
+    });
+    expect(parseTokenBody(JSON.stringify({ access_token: "a", expires_in: 60 }), { registry: "r" }, now).secret).toBe("a");
+  });
+
+  test("anything else is refused without echoing it", () => {
+    for (const body of [
+      "",
+      "null",
+      "[]",
+      '{"token":"t"}',
+      '{"token":"t","expires_in":-1}',
+      '{"token":"t","expires_in":"3600"}',
+      '{"token":"a b","expires_in":1}',
+    ]) {
+      expect(() => parseTokenBody(body, { registry: "r" }, now)).toThrow(/unusable token answer/);
+    }
+  });
+});

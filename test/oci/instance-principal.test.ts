@@ -1,0 +1,130 @@
+// Instance principal through oci-common's builder, against a fake instance
+// metadata service and a fake federation endpoint (wired in through
+// CCH_OCI_METADATA_URL and CCH_OCI_FEDERATION_ENDPOINT, the builder's setters).
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { requireDist } from "../support/env.ts";
+import {
+  makeInstanceIdentity,
+  startFakeFederation,
+  startFakeMetadata,
+  type FakeFederation,
+  type FakeMetadata,
+  type InstanceIdentity,
+} from "./fakes.ts";
+import { credentialOf, setupOci, type OciTest } from "./setup.ts";
+
+requireDist();
+
+let identity: InstanceIdentity;
+let pki: string;
+beforeAll(async () => {
+  pki = mkdtempSync(join(tmpdir(), "cch-oci-pki-"));
+  identity = await makeInstanceIdentity(pki);
+});
+afterAll(() => rmSync(pki, { recursive: true, force: true }));
+
+let o: OciTest;
+let metadata: FakeMetadata;
+let federation: FakeFederation;
+
+function setup(options: { withConfig?: boolean; timeout?: string; federationOverride?: boolean } = {}) {
+  o = setupOci({ withConfig: options.withConfig ?? false, env: options.timeout ? { CCH_TIMEOUT: options.timeout } : {} });
+  metadata = startFakeMetadata(identity);
+  federation = startFakeFederation(o.ocir, identity.tenancy);
+  const env: Record<string, string> = { CCH_OCI_METADATA_URL: metadata.url };
+  if (options.federationOverride !== false) env.CCH_OCI_FEDERATION_ENDPOINT = federation.url;
+  return env;
+}
+
+afterEach(async () => {
+  await metadata.stop();
+  await federation.stop();
+  await o.cleanup();
+});
+
+describe("instance principal", () => {
+  test("round trip: certificates from metadata, a federation token, one request signed as ST$<jwt>", async () => {
+    const env = setup();
+    const r = credentialOf(await o.get("iad.ocir.io", env));
+    expect(r).toEqual({ ServerURL: "iad.ocir.io", Username: "BEARER_TOKEN", Secret: o.ocir.issued[0]! });
+    expect(o.ocir.calls).toHaveLength(1);
+    expect(o.ocir.calls[0]!.keyId).toStartWith("ST$");
+    expect(o.ocir.calls[0]!.verified).toBe(true);
+    expect(federation.calls).toBe(1);
+    expect(metadata.counts.get("identity/cert.pem")).toBeGreaterThanOrEqual(1);
+
+    // A cache hit asks nobody.
+    expect(credentialOf(await o.get("iad.ocir.io", env)).Secret).toBe(r.Secret);
+    expect([o.ocir.calls.length, federation.calls]).toEqual([1, 1]);
+  });
+
+  test("chosen in the configuration, it signs once, with itself only, although an API key exists", async () => {
+    const env = setup({ withConfig: true });
+    o.configure({ "iad.ocir.io": { auth: "instance_principal" } });
+    credentialOf(await o.get("iad.ocir.io", env));
+    expect(o.ocir.calls).toHaveLength(1);
+    expect(o.ocir.calls[0]!.keyId).toStartWith("ST$");
+    expect(o.ocir.calls.some((c) => c.keyId === o.key.keyId)).toBe(false);
+  });
+
+  test("the region from metadata picks the realm; a region no realm knows is an unknown-realm error", async () => {
+    const env = setup({ federationOverride: false });
+    o.configure({ "iad.ocir.io": { auth: "instance_principal" } });
+    metadata.region = "xx-nowhere-9";
+    const r = await o.get("iad.ocir.io", env);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('unknown realm: this instance is in region "xx-nowhere-9"');
+    expect(metadata.counts.get("instance/region")).toBe(1);
+    expect([federation.calls, o.ocir.calls.length]).toEqual([0, 0]);
+  });
+
+  test("a hanging metadata service ends within CCH_TIMEOUT, naming it", async () => {
+    const env = setup({ timeout: "2" });
+    o.configure({ "iad.ocir.io": { auth: "instance_principal" } });
+    metadata.mode = { kind: "hang" };
+    const r = await o.get("iad.ocir.io", env);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain("instance metadata service");
+    expect(r.stdout).toMatch(/did not answer within/);
+    expect(o.ocir.calls).toHaveLength(0);
+  });
+
+  test("in the automatic order, a silent metadata service means no identity, and says what was tried", async () => {
+    const env = setup({ timeout: "2" });
+    metadata.mode = { kind: "hang" };
+    const r = await o.get("iad.ocir.io", env);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toStartWith("Oracle Cloud Infrastructure Registry: no OCI identity found; tried API key or session token");
+    expect(r.stdout).toContain("instance principal (the instance metadata service");
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect(o.ocir.calls).toHaveLength(0);
+  });
+
+  test("a hanging federation endpoint ends within CCH_TIMEOUT", async () => {
+    const env = setup({ timeout: "2" });
+    o.configure({ "iad.ocir.io": { auth: "instance_principal" } });
+    federation.mode = { kind: "hang" };
+    const r = await o.get("iad.ocir.io", env);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/did not answer within|no answer within/);
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect(o.ocir.calls).toHaveLength(0);
+  });
+
+  test("a federation refusal is one line, and nothing from the SDK reaches stdout", async () => {
+    const env = setup();
+    o.configure({ "iad.ocir.io": { auth: "instance_principal" } });
+    federation.mode = { kind: "fail", status: 401, body: JSON.stringify({ code: "NotAuthenticated" }) };
+    const r = await o.get("iad.ocir.io", env);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toStartWith(
+      "Oracle Cloud Infrastructure Registry: cannot sign the token request with the instance principal",
+    );
+    expect(r.stderr).toBe("");
+  });
+});
