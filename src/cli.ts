@@ -1,18 +1,16 @@
 // argv / argv0 → command. The only module that touches process.*: everything
 // below gets its environment, clock, streams and paths passed in.
 
-import { appendFileSync } from "node:fs";
 import { basename } from "node:path";
-import { APP_NAME, cacheDisabled, loadConfig, resolvePaths, type Env, type Paths } from "./paths.ts";
+import { APP_NAME, cacheDisabled, resolvePaths, type Env } from "./paths.ts";
+import { makeContext, makeLogger } from "./context.ts";
 import { version as packageVersion } from "../package.json" with { type: "json" };
 import { TokenCache } from "./cache.ts";
-import type { Config } from "./config.ts";
 import { runAction } from "./helper.ts";
-import { createLogger, type Logger } from "./log.ts";
 import { isAction, unknownActionMessage, usageLine } from "./protocol/docker.ts";
 import { looksLikeKubeletRequest } from "./protocol/kubelet.ts";
 import { runKubeletRequest } from "./kubelet.ts";
-import { parseBoolean, type Context, type Provider, type Subcommand } from "./provider.ts";
+import type { Provider, Subcommand } from "./provider.ts";
 import { CredentialStore } from "./store.ts";
 import { helpText } from "./help.ts";
 
@@ -22,31 +20,6 @@ const COMMIT = typeof BUILD_COMMIT === "string" ? BUILD_COMMIT : "source";
 /** The version as `version` prints it: package version, the build's commit, the Bun runtime. */
 export const VERSION = `${packageVersion} (commit ${COMMIT}, bun ${Bun.version})`;
 export const MAX_STDIN_BYTES = 1 << 20;
-const DEFAULT_TIMEOUT_SECONDS = 10;
-
-export function makeLogger(env: Env, name: string, verbose: boolean): Logger {
-  const sinks: Array<(line: string) => void> = [];
-  if (env.CCH_LOG) {
-    const file = env.CCH_LOG;
-    sinks.push((line) => appendFileSync(file, line, { mode: 0o600 }));
-  }
-  if (verbose || parseBoolean(env.CCH_DEBUG)) sinks.push((line) => process.stderr.write(line));
-  return createLogger(sinks.length ? (line) => sinks.forEach((sink) => sink(line)) : null, name);
-}
-
-export function timeoutSeconds(env: Env, config: Config): number {
-  const fromEnv = Number(env.CCH_TIMEOUT);
-  if (env.CCH_TIMEOUT && Number.isFinite(fromEnv) && fromEnv > 0) return fromEnv;
-  return config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-}
-
-/** Builds a Context: configuration, logger, deadline. Throws ConfigError for a bad file. */
-export function makeContext(env: Env, paths: Paths, log: Logger, extra: Partial<Context> = {}): Context {
-  const config = loadConfig(paths.configFile);
-  const deadline = Date.now() + timeoutSeconds(env, config) * 1000;
-  const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
-  return { env, now: () => new Date(), log, signal, deadline, config, ...extra };
-}
 
 export async function readStdin(limit = MAX_STDIN_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
@@ -65,6 +38,8 @@ export class InputTooLarge extends Error {}
 /** Lazily loaded subcommands shared by every helper; each lives in src/commands/. */
 export const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {
   configure: async () => (await import("./commands/configure.ts")).configure,
+  "configure-docker": async () => (await import("./commands/configure-docker.ts")).configureDockerSubcommand,
+  doctor: async () => (await import("./commands/doctor.ts")).doctor,
   install: async () => (await import("./commands/install.ts")).install,
 };
 

@@ -3,14 +3,29 @@
 import type { Provider } from "./provider.ts";
 
 export function helpText(helperName: string, provider: Provider): string {
+  const short = helperName.replace(/^docker-credential-/, "");
+  const extra = Object.keys(provider.subcommands ?? {}).filter((c) => c !== "configure-docker");
   return `${helperName}: short-lived ${provider.title} credentials for docker, podman, skopeo and kubelet.
 
-Usage (Docker credential helper protocol; the server URL or JSON comes on stdin):
+Docker credential helper protocol (the server URL, or JSON for store, on stdin):
   ${helperName} get        print {"ServerURL","Username","Secret"} for the server URL on stdin
   ${helperName} store      save the credential given as JSON on stdin (docker login)
   ${helperName} erase      forget the saved credential and cached token for a server URL (docker logout)
   ${helperName} list       saved and cached registries, from local state only
-  ${helperName} version    print the version
+  ${helperName} version    print the version (and the build's commit and Bun version)
+
+Kubelet image credential provider (a CredentialProviderRequest on stdin, v1/v1beta1/v1alpha1):
+  ${helperName} get-credentials      also: kubelet, no arguments, or get with the request on stdin
+
+Setting up and checking:
+  ${helperName} configure docker [--registries a,b] [--containers] [--dry-run]
+                                     add credHelpers entries (alias: configure-docker)
+  ${helperName} configure kubelet [--providers ecr-login,gcr,acr,oci] [--service-account-tokens] [--format yaml|json]
+                                     print a kubelet CredentialProviderConfig
+  ${helperName} install --bin-dir DIR [--kubelet-config FILE]
+                                     install the four helpers (hardlinks) and a kubelet config
+  ${helperName} doctor [registry] [--json]
+                                     which identity is used, can a token be had, does the registry accept it${extra.map((c) => `\n  ${helperName} ${c}`).join("")}
   ${helperName} --help | --version
 
 Options:
@@ -23,8 +38,8 @@ Environment:
   CCH_DISABLE_CACHE=true   do not cache tokens
   CCH_TIMEOUT=<seconds>    deadline for getting a token (default 10)
   CCH_DEBUG=true           debug log on stderr; CCH_LOG=<file> appends it to a file (0600)
-
-Wire it into ~/.docker/config.json:
-  { "credHelpers": { "<registry host>": "${helperName.replace(/^docker-credential-/, "")}" } }
+${provider.helpText ? `\n${provider.title}:\n${provider.helpText.replace(/\s+$/, "")}\n` : ""}
+Wire it into ~/.docker/config.json (or run: ${helperName} configure docker --registries <host>):
+  { "credHelpers": { "<registry host>": "${short}" } }
 `;
 }

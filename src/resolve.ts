@@ -76,7 +76,7 @@ function sha256(text: string): string {
 }
 
 export async function resolveCredential(host: RegistryHost, deps: ResolveDeps): Promise<Resolution> {
-  const { provider, store, cache, ctx } = deps;
+  const { provider, store, ctx } = deps;
   const stored = store?.get(host.key);
   if (stored) {
     ctx.log.debug(`${host.key}: using the credential saved by store`);

@@ -7,14 +7,21 @@
 //
 // Generic over providers: the registries come from the provider's
 // `defaultRegistries`, and a provider may offer extra lists behind flags
-// (gcr: `--include-artifact-registry`).
+// (gcr: `--include-artifact-registry`). A named registry goes to the helper
+// whose cloud serves it (so one command wires ECR, GCR, ACR and OCIR hosts
+// alike); a host no cloud serves (a login-only registry) goes to this helper.
+// `--containers` also writes the entries into podman/skopeo/buildah's auth.json.
 
 import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, statSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { isErrno, readTextOrNull, unlinkQuiet } from "../fsutil.ts";
-import { parseServerUrl } from "../registry.ts";
+import { parseServerUrl, type RegistryHost } from "../registry.ts";
+import type { Config } from "../config.ts";
+import { loadConfig, resolvePaths } from "../paths.ts";
+import { targetFor } from "../resolve.ts";
+import { PROVIDERS } from "../providers/index.ts";
 import type { CommandIo, Subcommand } from "../provider.ts";
 
 export interface ConfigureDockerOptions {
@@ -27,6 +34,7 @@ interface Parsed {
   optional: string[];
   dryRun: boolean;
   help: boolean;
+  containers: boolean;
 }
 
 class UsageError extends Error {}
@@ -56,15 +64,23 @@ function usage(helperName: string, optional: Readonly<Record<string, readonly st
   const flags = Object.keys(optional)
     .map((f) => ` [--${f}]`)
     .join("");
-  return `Usage: ${helperName} configure-docker [--registries=host[,host…]]${flags} [--dry-run]\n`;
+  return `Usage: ${helperName} configure-docker [--registries=host[,host…]]${flags} [--containers] [--dry-run]
+       (also: ${helperName} configure docker …)
+
+Adds credHelpers entries to $DOCKER_CONFIG/config.json (default ~/.docker/config.json);
+with --containers also to podman/skopeo/buildah's auth.json ($REGISTRY_AUTH_FILE,
+default $XDG_RUNTIME_DIR/containers/auth.json). Each named registry goes to the helper
+whose cloud serves it; other hosts go to ${helperName}.
+`;
 }
 
 function parseArgs(args: string[], optionalFlags: string[]): Parsed {
-  const out: Parsed = { registries: null, optional: [], dryRun: false, help: false };
+  const out: Parsed = { registries: null, optional: [], dryRun: false, help: false, containers: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--help" || arg === "-h") out.help = true;
     else if (arg === "--dry-run") out.dryRun = true;
+    else if (arg === "--containers") out.containers = true;
     else if (arg === "--registries" || arg.startsWith("--registries=")) {
       const value = arg === "--registries" ? args[++i] : arg.slice("--registries=".length);
       if (value === undefined) throw new UsageError("--registries needs a value");
@@ -85,27 +101,67 @@ function dockerConfigFile(env: CommandIo["env"]): string {
   return join(env.HOME || homedir(), ".docker", "config.json");
 }
 
+/** containers/image's default auth file (podman, skopeo, buildah). */
+function containersAuthFile(env: CommandIo["env"]): string {
+  if (env.REGISTRY_AUTH_FILE) return env.REGISTRY_AUTH_FILE;
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "containers", "auth.json");
+  return join(env.HOME || homedir(), ".config", "containers", "auth.json");
+}
+
+/** The helper (binary suffix) whose provider serves `host`, after configuration aliases; null when none does. */
+function servingHelper(host: RegistryHost, config: Config): string | null {
+  for (const [name, provider] of Object.entries(PROVIDERS)) {
+    try {
+      if (targetFor(host, provider, config) !== null) return name;
+    } catch {
+      // A setting this provider does not know: it is another provider's registry.
+    }
+  }
+  return null;
+}
+
 function configureDocker(parsed: Parsed, optional: Readonly<Record<string, readonly string[]>>, io: CommandIo): number {
   const fail = (message: string): number => {
     io.stderr(`${io.helperName} configure-docker: ${message}\n`);
     return 1;
   };
-  const helper = io.helperName.replace(/^docker-credential-/, "");
+  const self = io.helperName.replace(/^docker-credential-/, "");
 
   // As upstream: the optional lists come in addition to the named (or default) registries.
   const requested = [
     ...(parsed.registries ?? io.provider.defaultRegistries ?? []),
     ...parsed.optional.flatMap((flag) => optional[flag] ?? []),
   ];
-  const hosts: string[] = [];
+  let config: Config;
+  try {
+    config = loadConfig(resolvePaths(io.env, io.provider).configFile);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const wanted = new Map<string, string>();
   for (const raw of requested) {
     const host = parseServerUrl(raw);
     if (!host.ok) return fail(`${JSON.stringify(raw)} is not a registry host: ${host.reason}`);
-    if (!hosts.includes(host.host.key)) hosts.push(host.host.key);
+    if (!wanted.has(host.host.key)) wanted.set(host.host.key, servingHelper(host.host, config) ?? self);
   }
-  if (hosts.length === 0) return fail("no registries to configure: name them with --registries=host,host");
+  if (wanted.size === 0) return fail("no registries to configure: name them with --registries=host,host");
 
-  const path = resolveSymlink(dockerConfigFile(io.env));
+  const files = [dockerConfigFile(io.env), ...(parsed.containers ? [containersAuthFile(io.env)] : [])];
+  for (const file of files) {
+    const code = updateFile(resolveSymlink(file), wanted, parsed.dryRun, io, fail);
+    if (code !== 0) return code;
+  }
+  warnIfNotOnPath(io, new Set(wanted.values()));
+  return 0;
+}
+
+function updateFile(
+  path: string,
+  wanted: ReadonlyMap<string, string>,
+  dryRun: boolean,
+  io: CommandIo,
+  fail: (message: string) => number,
+): number {
   let text: string | null;
   try {
     text = readTextOrNull(path);
@@ -133,21 +189,21 @@ function configureDocker(parsed: Parsed, optional: Readonly<Record<string, reado
 
   const credHelpers: Record<string, unknown> = { ...existing };
   const changes: string[] = [];
-  for (const host of hosts) {
+  for (const [host, helper] of wanted) {
     const before = credHelpers[host];
     if (before === helper) continue;
     credHelpers[host] = helper;
-    changes.push(before === undefined ? host : `${host} (was ${String(before)})`);
+    const label = `${host} → ${helper}`;
+    changes.push(before === undefined ? label : `${label} (was ${String(before)})`);
   }
-  warnIfNotOnPath(io);
   if (changes.length === 0) {
-    io.stdout(`${path} already uses ${io.helperName} for ${hosts.join(", ")}\n`);
+    io.stdout(`${path} already has these credHelpers: ${[...wanted].map(([h, n]) => `${h} → ${n}`).join(", ")}\n`);
     return 0;
   }
 
   const updated = JSON.stringify({ ...config, credHelpers }, null, "\t") + "\n";
-  if (parsed.dryRun) {
-    io.stdout(`Would set credHelpers in ${path} to "${helper}" for: ${changes.join(", ")}\n${updated}`);
+  if (dryRun) {
+    io.stdout(`Would set credHelpers in ${path}: ${changes.join(", ")}\n${updated}`);
     return 0;
   }
   try {
@@ -155,7 +211,7 @@ function configureDocker(parsed: Parsed, optional: Readonly<Record<string, reado
   } catch (err) {
     return fail(`cannot write ${path}: ${(err as Error).message}`);
   }
-  io.stdout(`${path}: credHelpers now use ${io.helperName} for ${changes.join(", ")}\n`);
+  io.stdout(`${path}: credHelpers ${changes.join(", ")}\n`);
   return 0;
 }
 
@@ -206,15 +262,18 @@ function replaceFile(path: string, data: string, isNew: boolean): void {
   }
 }
 
-/** docker runs `docker-credential-<name>` from PATH only; say so if it would not find us. */
-function warnIfNotOnPath(io: CommandIo): void {
+/** docker runs `docker-credential-<name>` from PATH only; say so if it would not find one of ours. */
+function warnIfNotOnPath(io: CommandIo, helpers: ReadonlySet<string>): void {
   const dirs = (io.env.PATH ?? "").split(delimiter).filter((d) => d !== "");
-  const found = dirs.some((d) => {
-    try {
-      return statSync(join(d, io.helperName)).isFile();
-    } catch {
-      return false;
-    }
-  });
-  if (!found) io.stderr(`warning: ${io.helperName} is not on PATH; docker will not find it until it is\n`);
+  for (const helper of helpers) {
+    const name = `docker-credential-${helper}`;
+    const found = dirs.some((d) => {
+      try {
+        return statSync(join(d, name)).isFile();
+      } catch {
+        return false;
+      }
+    });
+    if (!found) io.stderr(`warning: ${name} is not on PATH; docker will not find it until it is\n`);
+  }
 }

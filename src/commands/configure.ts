@@ -2,7 +2,14 @@
 
 import type { CommandIo, Subcommand } from "../provider.ts";
 
-const TARGETS: Record<string, () => Promise<Subcommand>> = {
+type Loader = (io: CommandIo) => Promise<Subcommand>;
+
+/** `configure docker` is the helper's own configure-docker (gcr adds flags to it), or the generic one. */
+export const configureDockerFor: Loader = async (io) =>
+  io.provider.subcommands?.["configure-docker"]?.() ?? (await import("./configure-docker.ts")).configureDockerSubcommand;
+
+const TARGETS: Record<string, Loader> = {
+  docker: configureDockerFor,
   kubelet: async () => (await import("./configure-kubelet.ts")).configureKubelet,
 };
 
@@ -13,5 +20,5 @@ export const configure: Subcommand = async (args: string[], io: CommandIo) => {
     io.stderr(`Usage: ${io.helperName} configure <${Object.keys(TARGETS).join("|")}> [options]   (--help for each)\n`);
     return what === undefined || what === "--help" ? (what === "--help" ? 0 : 1) : 1;
   }
-  return (await load())(rest, io);
+  return (await load(io))(rest, io);
 };

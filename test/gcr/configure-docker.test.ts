@@ -67,7 +67,7 @@ describe("configure-docker", () => {
     chmodSync(configFile, 0o640);
     const r = await run("--registries=gcr.io,us-docker.pkg.dev");
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain("gcr.io (was gcloud)");
+    expect(r.stdout).toContain("gcr.io → gcr (was gcloud)");
     const after = read();
     expect(after).toEqual({
       ...existing,

@@ -1,0 +1,180 @@
+// `doctor [registry] [--json]`: for one registry host, which provider serves
+// it, which identity sources exist and which one is used, whether a token can
+// be had (its expiry, never the token), and whether the registry accepts it.
+// Exit status 0 only when every step passed.
+
+import type { CommandIo, IdentityReport } from "../provider.ts";
+import { parseServerUrl } from "../registry.ts";
+import { oneLine, resolveCredential, targetFor } from "../resolve.ts";
+import { cacheDisabled, resolvePaths } from "../paths.ts";
+import { makeContext, makeLogger } from "../context.ts";
+import { CredentialStore } from "../store.ts";
+import { TokenCache } from "../cache.ts";
+import { checkRegistryAccepts } from "../registry-check.ts";
+
+type Status = "ok" | "fail" | "skip";
+interface Step {
+  step: "provider" | "identity" | "token" | "registry";
+  status: Status;
+  detail: string;
+  advice?: string;
+  sources?: IdentityReport["sources"];
+}
+
+const USAGE = (name: string) => `Usage: ${name} doctor [registry] [--json]\n`;
+
+export async function doctor(args: string[], io: CommandIo): Promise<number> {
+  const json = args.includes("--json");
+  const positional = args.filter((a) => !a.startsWith("--"));
+  if (args.includes("--help") || positional.length > 1 || args.some((a) => a.startsWith("--") && a !== "--json")) {
+    (args.includes("--help") ? io.stdout : io.stderr)(USAGE(io.helperName));
+    return args.includes("--help") ? 0 : 1;
+  }
+  const raw = positional[0] ?? io.provider.defaultRegistries?.[0];
+  if (!raw) {
+    io.stderr(`${io.helperName} doctor: name the registry to check, e.g. ${io.helperName} doctor <registry host>\n`);
+    return 1;
+  }
+  const parsed = parseServerUrl(raw);
+  if (!parsed.ok) {
+    io.stderr(`${io.helperName} doctor: ${JSON.stringify(raw)} is not a registry host: ${parsed.reason}\n`);
+    return 1;
+  }
+  const host = parsed.host;
+  const steps: Step[] = [];
+  const report = () => finish(io, json, host.key, steps);
+
+  const paths = resolvePaths(io.env, io.provider);
+  let ctx;
+  try {
+    ctx = makeContext(io.env, paths, makeLogger(io.env, io.helperName, false));
+  } catch (err) {
+    steps.push({ step: "provider", status: "fail", detail: oneLine(err), advice: "fix the configuration file" });
+    return report();
+  }
+  const store = new CredentialStore(paths.configDir);
+  const stored = store.get(host.key);
+
+  let target;
+  try {
+    target = targetFor(host, io.provider, ctx.config);
+  } catch (err) {
+    steps.push({ step: "provider", status: "fail", detail: oneLine(err), advice: "fix the configuration file" });
+    return report();
+  }
+  if (target) {
+    const via = target.registry === host.hostname ? "" : ` (declared in ${ctx.config.path} as ${target.registry})`;
+    steps.push({ step: "provider", status: "ok", detail: `${io.provider.title} serves ${host.key}${via}` });
+  } else if (stored) {
+    steps.push({
+      step: "provider",
+      status: "ok",
+      detail: `${host.key} is not a ${io.provider.title} host; a login saved by store is used`,
+    });
+  } else {
+    steps.push({
+      step: "provider",
+      status: "fail",
+      detail: `${io.helperName} does not serve ${host.key}: it answers "credentials not found", so clients pull anonymously`,
+      advice: `use the helper for that registry's cloud, log in with docker login ${host.key}, or declare it with "alias" in ${ctx.config.path}`,
+    });
+    return report();
+  }
+
+  if (stored) {
+    steps.push({
+      step: "identity",
+      status: "ok",
+      detail: `a login saved by docker login (user ${stored.username}) wins over the cloud identity`,
+    });
+  } else if (target && io.provider.describeIdentity) {
+    try {
+      const identity = await io.provider.describeIdentity(target, ctx);
+      steps.push({
+        step: "identity",
+        status: identity.used ? "ok" : "fail",
+        detail: identity.used ? `using ${identity.used}` : "no identity found",
+        sources: identity.sources,
+        ...(identity.used ? {} : { advice: `set up one of: ${identity.sources.map((s) => s.name).join("; ")}` }),
+      });
+    } catch (err) {
+      steps.push({ step: "identity", status: "fail", detail: oneLine(err) });
+    }
+  } else if (target) {
+    steps.push({ step: "identity", status: "skip", detail: `identity ${io.provider.identity(target, ctx)}` });
+  }
+
+  let credential;
+  try {
+    const cache = cacheDisabled(io.env, io.provider) ? null : new TokenCache(paths.cacheDir);
+    const result = await resolveCredential(host, { provider: io.provider, store, cache, ctx });
+    if (!result.found) {
+      steps.push({ step: "token", status: "fail", detail: "no credential (the provider answered not found)" });
+      return report();
+    }
+    credential = result.credential;
+    const expires =
+      result.source === "store"
+        ? "no expiry (saved login)"
+        : `expires ${credential.expiresAt.toISOString()} (in ${Math.round((credential.expiresAt.getTime() - Date.now()) / 60_000)} min)`;
+    steps.push({
+      step: "token",
+      status: "ok",
+      detail: `${sourceText(result.source)} for user ${credential.username}, ${expires}`,
+    });
+  } catch (err) {
+    steps.push({
+      step: "token",
+      status: "fail",
+      detail: oneLine(err),
+      advice: "the message says which identity was tried and what refused it; run again with --verbose for the debug log",
+    });
+    return report();
+  }
+
+  const verdict = await checkRegistryAccepts(host, credential.username, credential.secret, ctx.signal).catch((err: unknown) => ({
+    ok: false,
+    detail: oneLine(err),
+  }));
+  steps.push({
+    step: "registry",
+    status: verdict.ok ? "ok" : "fail",
+    detail: verdict.detail,
+    ...(verdict.ok
+      ? {}
+      : { advice: "check that this identity may pull from the registry (its role or policy), and the registry's address" }),
+  });
+  return report();
+}
+
+function sourceText(source: string): string {
+  switch (source) {
+    case "store":
+      return "the saved login";
+    case "cache":
+      return "a cached token";
+    case "stale-cache":
+      return "a cached token (the refresh failed)";
+    default:
+      return "a new token from the cloud";
+  }
+}
+
+function finish(io: CommandIo, json: boolean, registry: string, steps: Step[]): number {
+  const ok = steps.length > 0 && steps.every((s) => s.status !== "fail") && steps.some((s) => s.step === "registry");
+  if (json) {
+    io.stdout(JSON.stringify({ registry, helper: io.helperName, ok, steps }, null, 2) + "\n");
+  } else {
+    const mark = { ok: "✔", fail: "✘", skip: "–" } as const;
+    const lines = [`${io.helperName} doctor ${registry}`];
+    for (const s of steps) {
+      lines.push(`  ${mark[s.status]} ${s.step.padEnd(9)}${s.detail}`);
+      for (const src of s.sources ?? [])
+        lines.push(`      ${src.found ? "found  " : "missing"} ${src.name}${src.detail ? `: ${src.detail}` : ""}`);
+      if (s.advice) lines.push(`      → ${s.advice}`);
+    }
+    lines.push(ok ? "all checks passed" : "some checks failed");
+    io.stdout(lines.join("\n") + "\n");
+  }
+  return ok ? 0 : 1;
+}
