@@ -59,6 +59,11 @@ function compile(outdir: string, target: Target | null): string {
     "--bytecode",
     "--format=esm",
     "--splitting",
+    // A compiled Bun program otherwise reads .env and bunfig.toml from the
+    // working directory: a repository's .env could then point us at another
+    // endpoint (AWS_ENDPOINT_URL_ECR, AZURE_AUTHORITY_HOST…) during docker build.
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
     `--define=BUILD_COMMIT=${JSON.stringify(gitCommit())}`,
     ...(target ? [`--target=bun-${target}`] : []),
     "src/main.ts",

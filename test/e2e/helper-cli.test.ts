@@ -64,6 +64,21 @@ describe("the four names of one binary", () => {
     expect(two.exitCode).toBe(1);
   });
 
+  test("a .env or bunfig.toml in the working directory (a docker build context) changes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cch-cwd-"));
+    try {
+      writeFileSync(join(dir, ".env"), `CCH_DEBUG=true\nCCH_CACHE_DIR=${join(dir, "stolen")}\nAWS_ENDPOINT_URL_ECR=http://127.0.0.1:9\n`);
+      writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
+      writeFileSync(join(dir, "evil.ts"), 'process.stdout.write("EVIL");\n');
+      await runHelper("gcr", ["store"], '{"ServerURL":"r.example.com","Username":"u","Secret":"s"}', t.env);
+      const r = await runCommand([join(DIST, "docker-credential-gcr"), "get"], "r.example.com", t.env, { cwd: dir });
+      expect(r).toEqual({ stdout: '{"ServerURL":"r.example.com","Username":"u","Secret":"s"}\n', stderr: "", exitCode: 0 });
+      expect(existsSync(join(dir, "stolen"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("started under any other name, it says which names it answers to", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cch-name-"));
     try {
