@@ -3,7 +3,7 @@
 // atomically. Files are 0600 in a 0700 directory. A file that does not parse,
 // or that holds another key, is discarded: never fatal, never served.
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./hash.ts";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { readTextOrNull, sweepStaleTemps, unlinkQuiet, writeFileAtomic } from "./fsutil.ts";
@@ -28,7 +28,7 @@ export class TokenCache {
   constructor(readonly dir: string) {}
 
   fileFor(key: string): string {
-    return join(this.dir, createHash("sha256").update(key).digest("hex").slice(0, 40) + ENTRY_SUFFIX);
+    return join(this.dir, sha256Hex(key).slice(0, 40) + ENTRY_SUFFIX);
   }
 
   lockFor(key: string): string {

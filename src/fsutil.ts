@@ -15,7 +15,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "./hash.ts";
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -32,7 +32,7 @@ export function writeFileAtomic(path: string, data: string, mode = PRIVATE_FILE_
   // Secrets live in private directories; a public file (mode with read bits
   // for others) goes into a directory as it is, e.g. /etc/kubernetes.
   if ((mode & 0o077) === 0) ensurePrivateDir(dirname(path));
-  const tmp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = join(dirname(path), `.${randomHex(6)}.tmp`);
   const fd = openSync(tmp, "wx", mode);
   try {
     writeSync(fd, data);

@@ -9,7 +9,7 @@
 
 import { closeSync, linkSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "./hash.ts";
 import { ensurePrivateDir, isErrno, unlinkQuiet } from "./fsutil.ts";
 
 export interface LockOptions {
@@ -80,8 +80,8 @@ function tryAcquire(path: string, at: number): string | null {
   // link() fails if the lock exists, and the lock never exists without its
   // owner's pid in it (a kill -9 between create and write cannot leave an
   // empty lock that nobody can judge).
-  const token = `${process.pid} ${at} ${randomBytes(4).toString("hex")}`;
-  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  const token = `${process.pid} ${at} ${randomHex(4)}`;
+  const tmp = `${path}.${randomHex(6)}.tmp`;
   const fd = openSync(tmp, "wx", 0o600);
   try {
     writeSync(fd, token);
@@ -115,7 +115,7 @@ function breakIfStale(path: string, at: number, staleMs: number, isAlive: (pid: 
   const old = Number.isFinite(since) ? at - since > staleMs : true;
   if (!dead && !old) return;
   // Move it aside, then make sure what we moved is the stale lock we judged.
-  const aside = `${path}.${randomBytes(4).toString("hex")}.stale`;
+  const aside = `${path}.${randomHex(4)}.stale`;
   try {
     renameSync(path, aside);
   } catch {

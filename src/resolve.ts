@@ -5,7 +5,7 @@
 import { checkSettingsKeys, type Config } from "./config.ts";
 import { isFresh, isUsable, type CacheEntry, type TokenCache } from "./cache.ts";
 import { LockTimeoutError, withLock } from "./lock.ts";
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./hash.ts";
 import type { Context, Credential, Provider, ServiceAccountIdentity, Target } from "./provider.ts";
 import { ProviderError } from "./provider.ts";
 import type { RegistryHost } from "./registry.ts";
@@ -71,9 +71,7 @@ export function jwtClaims(token: string): Record<string, unknown> | null {
   }
 }
 
-function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
+const sha256 = sha256Hex;
 
 export async function resolveCredential(host: RegistryHost, deps: ResolveDeps): Promise<Resolution> {
   const { provider, store, ctx } = deps;

@@ -9,7 +9,7 @@ import { copyFileSync, linkSync, mkdirSync, renameSync, statSync, chmodSync } fr
 import { basename, dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { CommandIo } from "../provider.ts";
-import { HELPER_NAMES } from "../providers/index.ts";
+import { HELPER_NAMES } from "../providers/names.ts";
 import { unlinkQuiet, writeFileAtomic } from "../fsutil.ts";
 import { credentialProviderConfig, parseKubeletOptions } from "./configure-kubelet.ts";
 import { toYaml } from "./yaml.ts";
