@@ -93,10 +93,10 @@ describe("checkRegistryAccepts with a Bearer-token registry", () => {
 
   test("follows the challenge to a token endpoint on the same host", async () => {
     const seen: string[] = [];
-    const fake = Bun.serve({
+    const fake: ReturnType<typeof Bun.serve> = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
-      fetch(req) {
+      fetch(req): Response {
         const url = new URL(req.url);
         seen.push(`${url.pathname} ${req.headers.get("authorization")?.split(" ")[0]}`);
         if (url.pathname === "/token") {
