@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { parseBoolean, type Context, type Provider } from "../provider.ts";
 import { kubeletGlobs, matchEcrHost, type EcrTarget } from "./ecr/hosts.ts";
-import { callerIdentity, readSettings } from "./ecr/identity.ts";
+import { ROLE_ANNOTATION, callerIdentity, readSettings } from "./ecr/identity.ts";
 
 export const provider: Provider<EcrTarget> = {
   name: "ecr-login",
@@ -23,6 +23,25 @@ export const provider: Provider<EcrTarget> = {
   // credHelpers entry would make every `docker build` ask for it.
   defaultRegistries: [],
   kubeletMatchImages: kubeletGlobs(),
+  // The pod's token is exchanged with sts:AssumeRoleWithWebIdentity, whose
+  // audience is STS. The role annotation is optional, as EKS configures
+  // cloud-provider-aws's ecr-credential-provider: AWS_ECR_ROLE_ARN may give a
+  // role for every service account, and one without either gets a clear error.
+  serviceAccountTokens: { audience: "sts.amazonaws.com", optionalAnnotationKeys: [ROLE_ANNOTATION] },
+  describeIdentity: async (target, ctx) => (await import("./ecr/describe.ts")).describeEcrIdentity(target, ctx),
+  helpText: `Settings (configuration file, "registries": { "<host>": { … } }):
+  profile                  AWS profile to use for this registry
+  roleArn                  IAM role to assume for this registry
+  alias                    the ECR host this name stands for (PrivateLink endpoint, custom domain)
+Environment:
+  AWS_ECR_CACHE_DIR        token cache directory, when CCH_CACHE_DIR is not set
+  AWS_ECR_DISABLE_CACHE=true          do not cache tokens
+  AWS_ECR_IGNORE_CREDS_STORAGE=true   store and erase succeed and save nothing
+  AWS_ECR_ROLE_ARN         kubelet service-account mode: the role for a service account
+                           without the ${ROLE_ANNOTATION} annotation
+  AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_WEB_IDENTITY_TOKEN_FILE, …   the AWS SDK's identity sources
+  AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECR_PUBLIC, AWS_ENDPOINT_URL_STS   API endpoint overrides
+`,
 };
 
 /** Upstream expands a leading `~` in AWS_ECR_CACHE_DIR. */

@@ -5,7 +5,11 @@
 // records each call (service, region, access key id) and can misbehave.
 
 export type Service = "ecr" | "ecr-public" | "sts";
-export type Mode = "ok" | "error500" | "denied" | "hang";
+export type Mode = "ok" | "error500" | "denied" | "hang" | Malformed;
+/** Answers with HTTP 200 that a client must refuse (ECR and ECR Public only). */
+export type Malformed = "badJson" | "noAuthData" | "notBase64" | "noColon" | "noExpiry";
+/** How AssumeRoleWithWebIdentity is answered. */
+export type StsMode = "ok" | "error500" | "hang";
 
 export interface FakeCall {
   service: Service;
@@ -15,6 +19,8 @@ export interface FakeCall {
   password?: string;
   /** The token presented to AssumeRoleWithWebIdentity. */
   webIdentityToken?: string;
+  /** The role asked for by AssumeRole / AssumeRoleWithWebIdentity. */
+  roleArn?: string;
 }
 
 export interface FakeAws {
@@ -23,6 +29,13 @@ export interface FakeAws {
   count(service?: Service): number;
   /** How the next calls are answered. */
   mode: Mode;
+  /** How AssumeRoleWithWebIdentity is answered (its own switch, so ECR faults can be tested in pod mode). */
+  stsMode: StsMode;
+  /**
+   * When set, AssumeRoleWithWebIdentity accepts only these tokens, each for
+   * its one role (as an IAM trust policy would): anything else is refused.
+   */
+  webIdentities: Map<string, string> | null;
   /** Milliseconds before answering. */
   delayMs: number;
   /** How many of the next calls are delayed by delayMs (default: all). */
@@ -53,6 +66,8 @@ export function startFakeAws(): FakeAws {
     calls: [],
     count: (service) => fake.calls.filter((c) => service === undefined || c.service === service).length,
     mode: "ok",
+    stsMode: "ok",
+    webIdentities: null,
     delayMs: 0,
     delayNext: Infinity,
     failNext: 0,
@@ -61,6 +76,8 @@ export function startFakeAws(): FakeAws {
     reset() {
       fake.calls.length = 0;
       fake.mode = "ok";
+      fake.stsMode = "ok";
+      fake.webIdentities = null;
       fake.delayMs = 0;
       fake.delayNext = Infinity;
       fake.failNext = 0;
@@ -87,8 +104,22 @@ export function startFakeAws(): FakeAws {
       // AssumeRoleWithWebIdentity is unsigned by design: the web identity token is the credential.
       if (service === "sts" && body.includes("Action=AssumeRoleWithWebIdentity")) {
         const params = new URLSearchParams(body);
-        fake.calls.push({ service, region: "", accessKeyId: "", webIdentityToken: params.get("WebIdentityToken") ?? "" });
-        if (fake.mode !== "ok") return new Response("<ErrorResponse/>", { status: 403, headers: { "content-type": "text/xml" } });
+        const token = params.get("WebIdentityToken") ?? "";
+        const roleArn = params.get("RoleArn") ?? "";
+        fake.calls.push({ service, region: "", accessKeyId: "", webIdentityToken: token, roleArn });
+        if (fake.stsMode === "hang") {
+          await new Promise<void>((resolve) => hung.push(resolve));
+          return xmlError(500, "InternalFailure", "released at shutdown");
+        }
+        if (fake.stsMode === "error500") return xmlError(500, "InternalFailure", "the fake STS is failing on purpose");
+        if (token === "") return xmlError(400, "MissingParameter", "WebIdentityToken is required");
+        const allowed = fake.webIdentities?.get(token);
+        if (fake.webIdentities !== null && allowed === undefined) {
+          return xmlError(400, "InvalidIdentityToken", "the web identity token is not one this fake trusts");
+        }
+        if (allowed !== undefined && allowed !== roleArn) {
+          return xmlError(403, "AccessDenied", `Not authorized to perform sts:AssumeRoleWithWebIdentity on ${roleArn}`);
+        }
         return stsCredentials("AssumeRoleWithWebIdentity", params, "web-identity");
       }
       const auth = AUTHORIZATION.exec(req.headers.get("authorization") ?? "");
@@ -103,6 +134,7 @@ export function startFakeAws(): FakeAws {
         return jsonError(403, "InvalidSignatureException", "host and x-amz-date must be signed");
       }
       const call: FakeCall = { service, region: region!, accessKeyId: accessKeyId! };
+      if (service === "sts") call.roleArn = new URLSearchParams(body).get("RoleArn") ?? "";
       fake.calls.push(call);
 
       if (fake.mode === "hang") {
@@ -128,16 +160,28 @@ export function startFakeAws(): FakeAws {
 
       const n = fake.calls.length;
       const password = fake.fixedPassword ?? `pw:${service}:${region}:${accessKeyId}:${n}`;
+      const json = { "content-type": "application/x-amz-json-1.1" };
+      if (fake.mode === "badJson") return new Response('{"authorizationData":[{"authorizationTok', { headers: json });
+      if (fake.mode === "noAuthData") return Response.json(service === "ecr" ? { authorizationData: [] } : {}, { headers: json });
+      if (fake.mode !== "ok") {
+        // Well-formed JSON carrying a token no client may use.
+        const token =
+          fake.mode === "notBase64"
+            ? "%%not*base64%%"
+            : Buffer.from(fake.mode === "noColon" ? `AWS${password.replaceAll(":", "")}` : `AWS:${password}`).toString("base64");
+        const bad = {
+          authorizationToken: token,
+          ...(fake.mode === "noExpiry" ? {} : { expiresAt: Math.floor(Date.now() / 1000) + 3600 }),
+        };
+        return Response.json({ authorizationData: service === "ecr" ? [bad] : bad }, { headers: json });
+      }
       call.password = password;
       const data = {
         authorizationToken: Buffer.from(`AWS:${password}`).toString("base64"),
         expiresAt: Math.floor(Date.now() / 1000) + fake.lifetimeSeconds,
         ...(service === "ecr" ? { proxyEndpoint: `https://123456789012.dkr.ecr.${region}.amazonaws.com` } : {}),
       };
-      return Response.json(
-        { authorizationData: service === "ecr" ? [data] : data },
-        { headers: { "content-type": "application/x-amz-json-1.1" } },
-      );
+      return Response.json({ authorizationData: service === "ecr" ? [data] : data }, { headers: json });
     },
   });
   fake.url = `http://127.0.0.1:${server.port}`;

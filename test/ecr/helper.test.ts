@@ -71,13 +71,7 @@ describe("private ECR", () => {
     expect(fake.count()).toBe(1);
   });
 
-  test("16 concurrent gets on a cold cache make exactly one call", async () => {
-    const t = env({ extra: { CCH_TIMEOUT: "60" } });
-    const results = await Promise.all(Array.from({ length: 16 }, () => get(t, HOST)));
-    const secrets = new Set(results.map(secretOf));
-    expect(secrets.size).toBe(1);
-    expect(fake.count()).toBe(1);
-  }, 120_000);
+  // Concurrent gets on a cold cache: herd.test.ts.
 
   test("spoofed and foreign hosts get not-found and cause no call", async () => {
     const t = env();

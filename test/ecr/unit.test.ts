@@ -10,13 +10,28 @@ import { describeFailure } from "../../src/providers/ecr/errors.ts";
 import { endpointOptions, hasEndpointOverride } from "../../src/providers/ecr/fetch.ts";
 import type { EcrTarget } from "../../src/providers/ecr/hosts.ts";
 import { callerIdentity, readSettings } from "../../src/providers/ecr/identity.ts";
-import { decodeAuthorizationToken } from "../../src/providers/ecr/token.ts";
+import { decodeAuthorizationToken, parseAuthorizationToken } from "../../src/providers/ecr/token.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 describe("decodeAuthorizationToken", () => {
   test("splits on the first ':' only", () => {
     expect(decodeAuthorizationToken(b64("AWS:abc:def=="))).toEqual({ username: "AWS", password: "abc:def==" });
+  });
+  test.each([
+    ["not base64", "%%%", "is not base64"],
+    ["truncated base64", "QUJDR", "is not base64"],
+    ["no colon", b64("AWSpassword"), "has no ':'"],
+    ["empty user", b64(":password"), "empty user name"],
+    ["empty password", b64("AWS:"), "empty password"],
+    ["identity-token username", b64("<token>:x"), "reserved user"],
+  ])("says why it refuses %s, without quoting it", (_, token, reason) => {
+    const d = parseAuthorizationToken(token);
+    expect(d.ok).toBe(false);
+    if (!d.ok) {
+      expect(d.reason).toContain(reason);
+      expect(d.reason).not.toContain(token);
+    }
   });
   test.each([
     ["not base64", "%%%"],
@@ -81,10 +96,19 @@ describe("callerIdentity", () => {
     expect(a1.key).toEndWith(">role=arn:aws:iam::123456789012:role/pod");
     expect(a1.key).not.toContain("puller");
     expect(a1.webIdentity?.roleArn).toBe("arn:aws:iam::123456789012:role/pod");
-    // AWS_ECR_ROLE_ARN when the annotation is absent; without either, the node's identity.
+    // AWS_ECR_ROLE_ARN when the annotation is absent (or empty); without either, an error, never the node's identity.
     const fromEnv = id({}, { ...keys, AWS_ECR_ROLE_ARN: "arn:aws:iam::123456789012:role/env" }, { token: "t", annotations: {} });
     expect(fromEnv.webIdentity?.roleArn).toBe("arn:aws:iam::123456789012:role/env");
-    expect(id({}, keys, { token: "t", annotations: {} }).key).toBe("env");
+    expect(fromEnv.description).toContain("from AWS_ECR_ROLE_ARN");
+    const emptyAnnotation = { token: "t", annotations: { "eks.amazonaws.com/ecr-role-arn": " " } };
+    expect(id({}, { AWS_ECR_ROLE_ARN: "arn:aws:iam::123456789012:role/env" }, emptyAnnotation).webIdentity?.roleArn).toBe(
+      "arn:aws:iam::123456789012:role/env",
+    );
+    expect(() => id({}, keys, { token: "t", annotations: {} })).toThrow(/no role for the pod's service account token/);
+    expect(() => id({ profile: "prod" }, keys, emptyAnnotation)).toThrow(ProviderError);
+    expect(() => id({}, keys, { token: "t", annotations: { "eks.amazonaws.com/ecr-role-arn": "pull" } })).toThrow(
+      /from the annotation eks.amazonaws.com\/ecr-role-arn is not an IAM role ARN/,
+    );
   });
 });
 

@@ -70,6 +70,12 @@ export function describeFailure(err: unknown, f: FailureContext): ProviderError 
     return say(`could not reach ${api} for ${f.target}${tries}: ${e.code}`);
   }
   const call = sts ? `getting credentials (${f.source})` : "GetAuthorizationToken";
+  // The SDK's own text here only points at a hidden field of the error object.
+  if (name === "SyntaxError" || detail.includes("Deserialization error")) {
+    return say(
+      `${call} for ${f.target} failed: ${api} answered${status ? ` HTTP ${status}` : ""} with a body that is not valid JSON`,
+    );
+  }
   if (status !== undefined) return say(`${call} for ${f.target} failed${tries}: HTTP ${status} ${name}: ${detail}`);
   return say(`${call} for ${f.target} failed: ${name}: ${detail}`);
 }

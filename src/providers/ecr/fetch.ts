@@ -7,7 +7,7 @@ import { ProviderError } from "../../provider.ts";
 import { describeFailure } from "./errors.ts";
 import { describeTarget, type EcrTarget } from "./hosts.ts";
 import { callerIdentity, readSettings, type CallerIdentity } from "./identity.ts";
-import { decodeAuthorizationToken } from "./token.ts";
+import { parseAuthorizationToken } from "./token.ts";
 
 // Retries with the SDK's standard strategy (exponential backoff with jitter)
 // for throttling, 5xx and timeouts; the deadline still bounds the whole call.
@@ -142,13 +142,22 @@ async function credentialsFor(who: CallerIdentity, base: ClientBase): Promise<un
 
 function toCredential(data: AuthorizationData | undefined, what: string, ctx: Context): Credential {
   if (!data?.authorizationToken) throw new ProviderError(`AWS ECR: ${what} answered without an authorization token`);
-  const decoded = decodeAuthorizationToken(data.authorizationToken);
-  if (decoded === null)
-    throw new ProviderError(`AWS ECR: ${what} answered with an authorization token that is not base64 of user:password`);
-  ctx.log.secret(decoded.password);
   ctx.log.secret(data.authorizationToken);
+  const decoded = parseAuthorizationToken(data.authorizationToken);
+  if (!decoded.ok) {
+    throw new ProviderError(
+      `AWS ECR: ${what} answered with an authorization token that ${decoded.reason} (expected base64 of user:password)`,
+    );
+  }
+  ctx.log.secret(decoded.password);
   if (!(data.expiresAt instanceof Date) || Number.isNaN(data.expiresAt.getTime())) {
     throw new ProviderError(`AWS ECR: ${what} answered with a token without an expiry`);
+  }
+  // Said here too (the resolver refuses it anyway) so the message names the registry.
+  if (data.expiresAt.getTime() <= ctx.now().getTime()) {
+    throw new ProviderError(
+      `AWS ECR: ${what} answered with a token that has already expired (at ${data.expiresAt.toISOString()})`,
+    );
   }
   ctx.log.debug(`got a token from ${what}, expires ${data.expiresAt.toISOString()}`);
   return { username: decoded.username, secret: decoded.password, expiresAt: data.expiresAt };

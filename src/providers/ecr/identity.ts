@@ -52,19 +52,25 @@ export function callerIdentity(settings: EcrSettings, ctx: Pick<Context, "env" |
   const env = ctx.env;
   const sa = ctx.serviceAccount;
   if (sa) {
-    const roleArn = sa.annotations[ROLE_ANNOTATION] || env.AWS_ECR_ROLE_ARN;
-    if (roleArn) {
-      if (!ROLE_ARN.test(roleArn)) {
-        throw new ProviderError(`AWS ECR: the role ARN for the pod's service account is not an IAM role ARN`);
-      }
-      // The token's subject names the service account; a pod whose account may
-      // not assume the role must not be served another pod's cached token.
-      return {
-        key: `sa=${shortHash(serviceAccountSubject(sa.token))}>role=${roleArn}`,
-        description: `the pod's service account token exchanged for role ${roleArn}`,
-        webIdentity: { roleArn, token: sa.token },
-      };
+    const role = podRole(sa.annotations, env);
+    // A pod token without a role is an error, as in cloud-provider-aws's
+    // ecr-credential-provider: falling back to the node's identity would hand
+    // the pod whatever the node may pull, which is what the token mode avoids.
+    if (role === null) {
+      throw new ProviderError(
+        `AWS ECR: no role for the pod's service account token: annotate the service account with ${ROLE_ANNOTATION} or set AWS_ECR_ROLE_ARN in the kubelet provider's env`,
+      );
     }
+    if (!ROLE_ARN.test(role.arn)) {
+      throw new ProviderError(`AWS ECR: the role ARN from ${role.from} is not an IAM role ARN`);
+    }
+    // The token's subject names the service account; a pod whose account may
+    // not assume the role must not be served another pod's cached token.
+    return {
+      key: `sa=${shortHash(serviceAccountSubject(sa.token))}>role=${role.arn}`,
+      description: `the pod's service account token exchanged for role ${role.arn} (from ${role.from})`,
+      webIdentity: { roleArn: role.arn, token: sa.token },
+    };
   }
 
   const base = baseSource(settings, env);
@@ -75,6 +81,18 @@ export function callerIdentity(settings: EcrSettings, ctx: Pick<Context, "env" |
     description: `role ${settings.roleArn} assumed with ${base.description}`,
     roleArn: settings.roleArn,
   };
+}
+
+/** The role a pod's token is exchanged for: the annotation, else AWS_ECR_ROLE_ARN (an empty value counts as unset). */
+export function podRole(
+  annotations: Readonly<Record<string, string>>,
+  env: Context["env"],
+): { arn: string; from: string } | null {
+  const annotated = annotations[ROLE_ANNOTATION]?.trim();
+  if (annotated) return { arn: annotated, from: `the annotation ${ROLE_ANNOTATION}` };
+  const fromEnv = env.AWS_ECR_ROLE_ARN?.trim();
+  if (fromEnv) return { arn: fromEnv, from: "AWS_ECR_ROLE_ARN" };
+  return null;
 }
 
 function baseSource(settings: EcrSettings, env: Context["env"]): CallerIdentity {

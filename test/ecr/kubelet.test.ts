@@ -1,0 +1,191 @@
+// docker-credential-ecr-login as a kubelet credential provider with pod
+// identity (KEP-4412), the built binary run exactly as kubelet runs it: the
+// pod's service account token goes to a fake STS (AssumeRoleWithWebIdentity,
+// which accepts only the tokens it was told about, each for one role), and
+// GetAuthorizationToken is signed with that role's session.
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { DIST, requireDist, runCommand, type TestEnv } from "../support/env.ts";
+import { decodeStrict, kubeletMatches, runAsKubelet } from "../support/kubelet.ts";
+import { startFakeAws, type FakeAws } from "./fake-aws.ts";
+import { ENV_KEY_ID, HOST, REGION, cachedEntries, makeEcrEnv } from "./support.ts";
+
+const V1 = "credentialprovider.kubelet.k8s.io/v1";
+const ANNOTATION = "eks.amazonaws.com/ecr-role-arn";
+const ROLE_A = "arn:aws:iam::123456789012:role/team-a-pull";
+const ROLE_B = "arn:aws:iam::123456789012:role/team-b-pull";
+const IMAGE = `${HOST}/team/app:v1`;
+const BIN = () => [join(DIST, "docker-credential-ecr-login"), "get-credentials"];
+
+/** A JWT-shaped service account token (kubelet's are signed; the helper only reads the claims). */
+function saToken(namespace: string, name: string, uid: string, nonce: string): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const claims = {
+    aud: ["sts.amazonaws.com"],
+    sub: `system:serviceaccount:${namespace}:${name}`,
+    "kubernetes.io": { namespace, serviceaccount: { name, uid } },
+    nonce,
+  };
+  return `${b64({ alg: "RS256", kid: "test" })}.${b64(claims)}.sig-${nonce}-${"x".repeat(24)}`;
+}
+
+const request = (token: string | null, annotations: Record<string, string> = {}, image = IMAGE) => ({
+  kind: "CredentialProviderRequest",
+  apiVersion: V1,
+  image,
+  ...(token === null ? {} : { serviceAccountToken: token, serviceAccountAnnotations: annotations }),
+});
+
+let fake: FakeAws;
+const envs: TestEnv[] = [];
+const env = (extra: Record<string, string> = {}) => {
+  // Node identity present (static keys) in every test, so its absence from the calls shows it was not used.
+  const t = makeEcrEnv(fake, { extra });
+  envs.push(t);
+  return t;
+};
+const passwordOf = (stdout: string) => decodeStrict(stdout, V1).auth[HOST]!.password;
+
+beforeAll(() => {
+  requireDist();
+  fake = startFakeAws();
+});
+afterEach(() => {
+  fake.reset();
+  for (const t of envs.splice(0)) t.cleanup();
+});
+afterAll(async () => {
+  await fake?.stop();
+});
+
+describe("kubelet service-account-token mode", () => {
+  const tokenA = saToken("team-a", "puller", "uid-a", "1");
+  const tokenB = saToken("team-b", "puller", "uid-b", "2");
+
+  test("round trip: the pod's token is exchanged for the annotated role, the answer passes kubelet's strict decoding", async () => {
+    const t = env();
+    fake.webIdentities = new Map([[tokenA, ROLE_A]]);
+    const r = await runAsKubelet(BIN(), t.env, request(tokenA, { [ANNOTATION]: ROLE_A }));
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    const d = decodeStrict(r.stdout, V1);
+    expect(d.cacheKeyType).toBe("Registry");
+    expect(Object.keys(d.auth)).toEqual([HOST]);
+    expect(kubeletMatches(HOST, IMAGE)).toBe(true);
+    expect(d.auth[HOST]!.username).toBe("AWS");
+    // Half of the 12 h token life at most, never the whole of it.
+    expect(d.cacheDurationMs!).toBeGreaterThan(0);
+    expect(d.cacheDurationMs!).toBeLessThanOrEqual(6 * 3600_000);
+    expect(fake.calls.map((c) => [c.service, c.webIdentityToken ?? null, c.roleArn ?? null, c.accessKeyId])).toEqual([
+      ["sts", tokenA, ROLE_A, ""],
+      ["ecr", null, null, "ASIATEAMAPULL"],
+    ]);
+    expect(fake.calls[1]!.region).toBe(REGION);
+    expect(d.auth[HOST]!.password).toBe(fake.calls[1]!.password!);
+    expect(d.auth[HOST]!.password).not.toBe(tokenA);
+  });
+
+  test("two service accounts with different roles get different credentials, one exchange each", async () => {
+    const t = env();
+    fake.webIdentities = new Map([
+      [tokenA, ROLE_A],
+      [tokenB, ROLE_B],
+    ]);
+    const a = await runAsKubelet(BIN(), t.env, request(tokenA, { [ANNOTATION]: ROLE_A }));
+    const b = await runAsKubelet(BIN(), t.env, request(tokenB, { [ANNOTATION]: ROLE_B }));
+    expect(passwordOf(a.stdout)).not.toBe(passwordOf(b.stdout));
+    expect(fake.count("sts")).toBe(2);
+    expect(fake.count("ecr")).toBe(2);
+    expect(fake.calls.filter((c) => c.service === "ecr").map((c) => c.accessKeyId)).toEqual(["ASIATEAMAPULL", "ASIATEAMBPULL"]);
+    // Each cached under its own service account; neither under the node's identity.
+    const keys = cachedEntries(t).map((e) => e.key);
+    expect(keys).toHaveLength(2);
+    for (const k of keys) expect(k).not.toMatch(/\|env(\||$)/);
+  });
+
+  test("the same service account twice (its token rotated) is one exchange: served from the cache", async () => {
+    const t = env();
+    const rotated = saToken("team-a", "puller", "uid-a", "rotated");
+    fake.webIdentities = new Map([
+      [tokenA, ROLE_A],
+      [rotated, ROLE_A],
+    ]);
+    const first = await runAsKubelet(BIN(), t.env, request(tokenA, { [ANNOTATION]: ROLE_A }));
+    const second = await runAsKubelet(BIN(), t.env, request(rotated, { [ANNOTATION]: ROLE_A }, `${HOST}/other/image`));
+    expect(passwordOf(second.stdout)).toBe(passwordOf(first.stdout));
+    expect(fake.count("sts")).toBe(1);
+    expect(fake.count("ecr")).toBe(1);
+  });
+
+  test("the pod's token is never returned as the password, even when the cloud hands it back", async () => {
+    const t = env();
+    fake.webIdentities = new Map([[tokenA, ROLE_A]]);
+    fake.fixedPassword = tokenA;
+    const r = await runAsKubelet(BIN(), t.env, request(tokenA, { [ANNOTATION]: ROLE_A }));
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("refusing to return the service account token");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).not.toContain(tokenA);
+  });
+
+  test("the node's identity is not used: no role is a one-line error and no call; AWS_ECR_ROLE_ARN is the fallback", async () => {
+    const t = env();
+    fake.webIdentities = new Map([[tokenA, ROLE_B]]);
+    const none = await runAsKubelet(BIN(), t.env, request(tokenA, {}));
+    expect(none.exitCode).toBe(1);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toBe(
+      `docker-credential-ecr-login: AWS ECR: no role for the pod's service account token: annotate the service account with ${ANNOTATION} or set AWS_ECR_ROLE_ARN in the kubelet provider's env\n`,
+    );
+    expect(fake.count()).toBe(0);
+
+    const fromEnv = await runAsKubelet(BIN(), { ...t.env, AWS_ECR_ROLE_ARN: ROLE_B }, request(tokenA, {}));
+    expect(fromEnv.stderr).toBe("");
+    passwordOf(fromEnv.stdout);
+    expect(fake.calls.map((c) => c.roleArn ?? c.accessKeyId)).toEqual([ROLE_B, "ASIATEAMBPULL"]);
+    // The node's static keys signed nothing.
+    expect(fake.calls.some((c) => c.accessKeyId === ENV_KEY_ID)).toBe(false);
+  });
+
+  test("a token STS does not trust for that role is refused: one line naming the role, no token", async () => {
+    const t = env();
+    fake.webIdentities = new Map([[tokenA, ROLE_A]]);
+    const r = await runAsKubelet(BIN(), t.env, request(tokenA, { [ANNOTATION]: ROLE_B }));
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toStartWith("docker-credential-ecr-login: AWS ECR: could not get credentials for ECR account 123456789012");
+    expect(r.stderr).toContain(ROLE_B);
+    expect(r.stderr).toContain("AccessDenied");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).not.toContain(tokenA);
+    expect(fake.count("ecr")).toBe(0);
+  });
+
+  test("without a token, kubelet mode uses the node's identity", async () => {
+    const t = env();
+    const r = await runAsKubelet(BIN(), t.env, request(null));
+    expect(r.stderr).toBe("");
+    passwordOf(r.stdout);
+    expect(fake.calls.map((c) => [c.service, c.accessKeyId])).toEqual([["ecr", ENV_KEY_ID]]);
+  });
+
+  test("configure kubelet --service-account-tokens asks for the STS audience, the role annotation optional", async () => {
+    const t = env();
+    const r = await runCommand(
+      [join(DIST, "docker-credential-ecr-login"), "configure", "kubelet", "--service-account-tokens", "--format", "json"],
+      "",
+      t.env,
+    );
+    expect(r.exitCode).toBe(0);
+    const entry = JSON.parse(r.stdout).providers[0];
+    expect(entry.name).toBe("docker-credential-ecr-login");
+    expect(entry.tokenAttributes).toEqual({
+      serviceAccountTokenAudience: "sts.amazonaws.com",
+      cacheType: "ServiceAccount",
+      requireServiceAccount: false,
+      optionalServiceAccountAnnotationKeys: [ANNOTATION],
+    });
+  });
+});
