@@ -2,19 +2,26 @@
 // metadata server (reached through GCE_METADATA_HOST) and an STS token
 // exchange endpoint (an external_account config's token_url) that also
 // serves iamcredentials' generateAccessToken for impersonation. Each counts
-// its calls and can be told to fail or to hang.
+// its calls and can be told to fail, to hang, to answer slowly, or to answer
+// with a malformed body.
 
 import { randomBytes } from "node:crypto";
 
-export type FakeMode = "ok" | "fail" | "hang";
+/**
+ * fail: refuse (metadata: HTTP 500; STS: 400 invalid_grant); error: HTTP 500;
+ * malformed: 200 with a body that is not a token answer.
+ */
+export type FakeMode = "ok" | "fail" | "error" | "hang" | "malformed";
 
 interface Common {
   /** `127.0.0.1:<port>`. */
   host: string;
   url: string;
   mode: FakeMode;
-  /** Lifetime of the tokens it hands out, in seconds. */
+  /** Lifetime of the tokens it hands out, in seconds (≤ 0: already expired). */
   expiresIn: number;
+  /** Wait this long before answering a token request. */
+  delayMs: number;
   /** Every token it has issued, in order. */
   issued: string[];
   stop(): Promise<void>;
@@ -26,11 +33,27 @@ export interface FakeMetadataServer extends Common {
   tokenCalls: number;
 }
 
+export interface StsExchange {
+  subjectToken: string;
+  audience: string | null;
+  subjectTokenType: string | null;
+  /** "json" (auth-provider-gcp's request) or "form" (google-auth-library's). */
+  encoding: "json" | "form";
+}
+
 export interface FakeSts extends Common {
   exchangeCalls: number;
   impersonationCalls: number;
-  /** The subject token it accepts. */
+  /** The subject token it accepts (an external_account config's). */
   subjectToken: string;
+  /** More subject tokens it accepts (pods' service account tokens). */
+  acceptedSubjects: Set<string>;
+  /** When set, an exchange whose audience differs is refused (400 invalid_target). */
+  expectedAudience: string | null;
+  /** Every exchange request it received, accepted or not. */
+  exchanges: StsExchange[];
+  /** The subject token each issued token was exchanged for. */
+  issuedFor: Map<string, string>;
   /** Service accounts impersonated, in order. */
   impersonated: string[];
   /** Answer generateAccessToken with 403 PERMISSION_DENIED. */
@@ -39,6 +62,10 @@ export interface FakeSts extends Common {
 
 export function newToken(tag: string): string {
   return `ya29.fake-${tag}-${randomBytes(12).toString("hex")}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function hanging(pending: Set<() => void>): Promise<Response> {
@@ -54,6 +81,7 @@ export function startFakeMetadataServer(options: { expiresIn?: number; token?: s
     url: "",
     mode: "ok",
     expiresIn: options.expiresIn ?? 3599,
+    delayMs: 0,
     issued: [],
     calls: 0,
     tokenCalls: 0,
@@ -72,8 +100,15 @@ export function startFakeMetadataServer(options: { expiresIn?: number; token?: s
         return new Response("Missing Metadata-Flavor:Google header", { status: 403, headers: flavor });
       }
       if (path === "/") return new Response("computeMetadata/\n", { headers: flavor });
+      if (path === "/computeMetadata/v1/instance/service-accounts/default/email") {
+        return new Response("node@cch-test-project.iam.gserviceaccount.com", { headers: flavor });
+      }
       if (isToken) {
-        if (fake.mode === "fail") return new Response("internal error", { status: 500, headers: flavor });
+        if (fake.delayMs > 0) await sleep(fake.delayMs);
+        if (fake.mode === "fail" || fake.mode === "error") {
+          return new Response("internal error", { status: 500, headers: flavor });
+        }
+        if (fake.mode === "malformed") return new Response("<html>not a token</html>", { headers: flavor });
         const token = options.token ?? newToken("metadata");
         fake.issued.push(token);
         return Response.json({ access_token: token, expires_in: fake.expiresIn, token_type: "Bearer" }, { headers: flavor });
@@ -90,6 +125,20 @@ export function startFakeMetadataServer(options: { expiresIn?: number; token?: s
   return fake;
 }
 
+/** STS takes form-encoded (google-auth-library) and JSON (auth-provider-gcp) requests alike. */
+async function readStsForm(req: Request): Promise<URLSearchParams> {
+  const text = await req.text();
+  if (!(req.headers.get("content-type") ?? "").includes("json")) return new URLSearchParams(text);
+  const out = new URLSearchParams();
+  try {
+    const data = JSON.parse(text) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(data)) if (typeof v === "string") out.set(k, v);
+  } catch {
+    // an unreadable body has no subject token and is refused below
+  }
+  return out;
+}
+
 export function startFakeSts(options: { expiresIn?: number } = {}): FakeSts {
   const pending = new Set<() => void>();
   const fake: FakeSts = {
@@ -97,7 +146,12 @@ export function startFakeSts(options: { expiresIn?: number } = {}): FakeSts {
     url: "",
     mode: "ok",
     expiresIn: options.expiresIn ?? 3599,
+    delayMs: 0,
     issued: [],
+    acceptedSubjects: new Set(),
+    expectedAudience: null,
+    exchanges: [],
+    issuedFor: new Map(),
     exchangeCalls: 0,
     impersonationCalls: 0,
     subjectToken: `eyJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString("base64url")}.${randomBytes(24).toString("base64url")}`,
@@ -113,15 +167,33 @@ export function startFakeSts(options: { expiresIn?: number } = {}): FakeSts {
       if (req.method === "POST" && path === "/v1/token") {
         fake.exchangeCalls++;
         if (fake.mode === "hang") return hanging(pending);
-        const form = new URLSearchParams(await req.text());
-        if (fake.mode === "fail" || form.get("subject_token") !== fake.subjectToken) {
+        if (fake.delayMs > 0) await sleep(fake.delayMs);
+        if (fake.mode === "error") return Response.json({ error: { code: 500, status: "INTERNAL" } }, { status: 500 });
+        const form = await readStsForm(req);
+        const subject = form.get("subject_token") ?? "";
+        fake.exchanges.push({
+          subjectToken: subject,
+          audience: form.get("audience"),
+          subjectTokenType: form.get("subject_token_type"),
+          encoding: (req.headers.get("content-type") ?? "").includes("json") ? "json" : "form",
+        });
+        if (fake.mode === "fail" || (subject !== fake.subjectToken && !fake.acceptedSubjects.has(subject))) {
           return Response.json({ error: "invalid_grant", error_description: "The subject token is not valid." }, { status: 400 });
         }
         if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:token-exchange") {
           return Response.json({ error: "unsupported_grant_type" }, { status: 400 });
         }
+        if (form.get("subject_token_type") !== "urn:ietf:params:oauth:token-type:jwt") {
+          return Response.json({ error: "invalid_request", error_description: "Invalid subject_token_type." }, { status: 400 });
+        }
+        if (fake.expectedAudience !== null && form.get("audience") !== fake.expectedAudience) {
+          return Response.json({ error: "invalid_target", error_description: "The audience is invalid." }, { status: 400 });
+        }
+        if (fake.mode === "malformed")
+          return new Response('{"access_token": ', { headers: { "Content-Type": "application/json" } });
         const token = newToken("sts");
         fake.issued.push(token);
+        fake.issuedFor.set(token, subject);
         return Response.json({
           access_token: token,
           issued_token_type: "urn:ietf:params:oauth:token-type:access_token",

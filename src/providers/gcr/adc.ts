@@ -126,7 +126,7 @@ function digest(secret: string): string {
 }
 
 /** gcloud's active configuration and its account, read from gcloud's own files (no process spawned). */
-function describeGcloudAccount(env: Env): string {
+export function describeGcloudAccount(env: Env): string {
   const dir = env.CLOUDSDK_CONFIG || (env.HOME ? join(env.HOME, ".config", "gcloud") : "");
   const account = env.CLOUDSDK_CORE_ACCOUNT;
   if (account) return account;

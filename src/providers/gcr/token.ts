@@ -8,7 +8,6 @@
 // transporter, so an abandoned request does not outlive the call.
 
 import {
-  Compute,
   ExternalAccountAuthorizedUserClient,
   ExternalAccountClient,
   Impersonated,
@@ -24,6 +23,7 @@ import { readCredentialFile, wellKnownAdcFile, type CredentialSource } from "./a
 import { describeGoogleError } from "./errors.ts";
 import { gcloudAccessToken } from "./gcloud.ts";
 import { checkMetadataServer } from "./metadata.ts";
+import { metadataAccessToken } from "./metadata-token.ts";
 import type { GcrSettings } from "./settings.ts";
 
 export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
@@ -46,14 +46,14 @@ type Transport = { transporterOptions: { signal: AbortSignal } };
 export async function fetchAccessToken(source: CredentialSource, settings: GcrSettings, ctx: Context): Promise<AccessToken> {
   const transport: Transport = { transporterOptions: { signal: ctx.signal } };
   let built: Built;
-  if (source.kind === "gcloud") {
-    const fromGcloud = await gcloudAccessToken({ ...ctx.env }, ctx.signal);
-    const expiresAt = fromGcloud.expiresAt ?? unknownExpiry(ctx, "gcloud");
-    if (settings.impersonate === null) return { token: fromGcloud.token, expiresAt };
+  if (source.kind === "gcloud" || source.kind === "metadata") {
+    // Both hand out a plain access token; impersonation wraps it below.
+    const direct = source.kind === "gcloud" ? await fromGcloud(ctx) : await fromMetadata(source, ctx);
+    if (settings.impersonate === null) return direct.token;
     // No expiry on the wrapper: it must never try to refresh a token it cannot refresh.
     const client = new OAuth2Client(transport);
-    client.setCredentials({ access_token: fromGcloud.token });
-    built = { client, what: "gcloud" };
+    client.setCredentials({ access_token: direct.token.token });
+    built = { client, what: direct.what };
   } else {
     built = await sourceClient(source, ctx, transport);
   }
@@ -93,31 +93,41 @@ function unknownExpiry(ctx: Context, what: string): Date {
   return new Date(ctx.now().getTime() + UNKNOWN_EXPIRY_MS);
 }
 
+async function fromGcloud(ctx: Context): Promise<{ token: AccessToken; what: string }> {
+  const fromGcloud = await gcloudAccessToken({ ...ctx.env }, ctx.signal);
+  return { token: { token: fromGcloud.token, expiresAt: fromGcloud.expiresAt ?? unknownExpiry(ctx, "gcloud") }, what: "gcloud" };
+}
+
+async function fromMetadata(
+  source: Extract<CredentialSource, { kind: "metadata" }>,
+  ctx: Context,
+): Promise<{ token: AccessToken; what: string }> {
+  try {
+    await checkMetadataServer({
+      baseUrl: source.baseUrl,
+      detection: source.detection,
+      onGoogleCloud: () => gcpMetadata.getGCPResidency(),
+      signal: ctx.signal,
+      deadline: ctx.deadline,
+      now: () => ctx.now().getTime(),
+    });
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    throw noIdentity(ctx, err.message);
+  }
+  ctx.log.debug(`asking the metadata server at ${source.baseUrl} for a token`);
+  const token = await metadataAccessToken(source.baseUrl, ctx);
+  return { token, what: `metadata server at ${source.baseUrl.replace(/^https?:\/\//, "")}` };
+}
+
 async function sourceClient(
-  source: Exclude<CredentialSource, { kind: "gcloud" }>,
+  source: Extract<CredentialSource, { kind: "file" } | { kind: "none" }>,
   ctx: Context,
   transport: Transport,
 ): Promise<Built> {
   switch (source.kind) {
     case "none":
       throw noIdentity(ctx, source.reason);
-    case "metadata": {
-      try {
-        await checkMetadataServer({
-          baseUrl: source.baseUrl,
-          detection: source.detection,
-          onGoogleCloud: () => gcpMetadata.getGCPResidency(),
-          signal: ctx.signal,
-          deadline: ctx.deadline,
-          now: () => ctx.now().getTime(),
-        });
-      } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
-        throw noIdentity(ctx, err.message);
-      }
-      ctx.log.debug(`asking the metadata server at ${source.baseUrl} for a token`);
-      return { client: new Compute(transport), what: `metadata server at ${source.baseUrl.replace(/^https?:\/\//, "")}` };
-    }
     case "file": {
       const where = `${source.origin === "GOOGLE_APPLICATION_CREDENTIALS" ? "GOOGLE_APPLICATION_CREDENTIALS file" : "gcloud ADC file"} ${source.path}`;
       if (!existsSync(source.path)) throw new ProviderError(`${where} does not exist`);

@@ -1,0 +1,156 @@
+// Faults (issue 9.3) of the metadata server and of STS: 500s, slow answers,
+// no answer, malformed bodies, tokens already expired. Every run ends within
+// its deadline (CCH_TIMEOUT; the only timing here is the harness's kill
+// timeout) with one clear line, or with a cached token that is still valid;
+// never a hang, never an expired token.
+
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DIST, requireDist, runCommand, type RunResult } from "../support/env.ts";
+import { decodeStrict, runAsKubelet } from "../support/kubelet.ts";
+import { startFakeMetadataServer, startFakeSts, type FakeMetadataServer, type FakeMode, type FakeSts } from "./fakes.ts";
+import { AUDIENCE, kubeletRequest, OPT_IN, saToken, V1, workloadEnv } from "./pods.ts";
+import { makeGcrEnv, type GcrTestEnv } from "./support.ts";
+
+const HARNESS_KILL_MS = 30_000;
+const BIN = () => join(DIST, "docker-credential-gcr");
+
+interface Fault {
+  name: string;
+  mode: FakeMode;
+  delayMs?: number;
+  expiresIn?: number;
+  /** What the one-line error must say. */
+  says: RegExp;
+}
+
+const FAULTS: Fault[] = [
+  { name: "HTTP 500", mode: "error", says: /HTTP 500/ },
+  { name: "a malformed body", mode: "malformed", says: /no access.?token|not JSON/i },
+  { name: "a token already expired (expires_in 0)", mode: "ok", expiresIn: 0, says: /already expired/ },
+  { name: "a token already expired (expires_in -60)", mode: "ok", expiresIn: -60, says: /already expired/ },
+  { name: "an answer slower than the deadline", mode: "ok", delayMs: 6_000, says: /deadline/ },
+  { name: "no answer at all", mode: "hang", says: /deadline/ },
+];
+
+/** Makes every cached token past half its life (so it is refreshed) with ten minutes still left. */
+function ageCache(t: GcrTestEnv): string[] {
+  return t.cacheEntries().map(({ file, data }) => {
+    writeFileSync(file, JSON.stringify({ ...data, issuedAt: Date.now() - 3_000_000, expiresAt: Date.now() + 600_000 }));
+    return data.secret as string;
+  });
+}
+
+function expectOneLineFailure(r: RunResult, text: string, says: RegExp, issued: string[]): void {
+  expect(r.exitCode).toBe(1);
+  expect(text.trim().split("\n")).toHaveLength(1);
+  expect(text).toMatch(says);
+  for (const token of issued) expect(r.stdout + r.stderr).not.toContain(token);
+}
+
+function apply(fake: FakeMetadataServer | FakeSts, f: Fault): void {
+  fake.mode = f.mode;
+  fake.delayMs = f.delayMs ?? 0;
+  fake.expiresIn = f.expiresIn ?? 3599;
+}
+
+describe("metadata server faults (docker get)", () => {
+  let md: FakeMetadataServer;
+  beforeAll(() => {
+    requireDist();
+    md = startFakeMetadataServer();
+  });
+  afterAll(() => md.stop());
+  beforeEach(() => apply(md, { name: "ok", mode: "ok", says: /./ }));
+
+  const get = (t: GcrTestEnv) =>
+    runCommand([BIN(), "get"], "gcr.io", { ...t.env, CCH_TIMEOUT: "2" }, { timeoutMs: HARNESS_KILL_MS });
+  const env = () => makeGcrEnv({ GCE_METADATA_HOST: md.host, METADATA_SERVER_DETECTION: "assume-present" });
+
+  test.each(FAULTS)(
+    "$name: a cold cache ends in one clear line; a valid cached token is still served",
+    async (f) => {
+      const t = env();
+      try {
+        apply(md, f);
+        const failed = await get(t);
+        expectOneLineFailure(failed, failed.stdout, f.says, md.issued);
+        expect(t.cacheEntries()).toEqual([]); // nothing expired or broken was cached
+
+        apply(md, { name: "ok", mode: "ok", says: /./ });
+        expect((await get(t)).exitCode).toBe(0);
+        const [cached] = ageCache(t);
+        apply(md, f);
+        const r = await get(t);
+        expect(r.exitCode).toBe(0);
+        expect(JSON.parse(r.stdout).Secret).toBe(cached!);
+      } finally {
+        t.cleanup();
+      }
+    },
+    60_000,
+  );
+
+  test("a slow answer within the deadline is a success", async () => {
+    const t = env();
+    try {
+      md.delayMs = 1_500;
+      const r = await runCommand([BIN(), "get"], "gcr.io", { ...t.env, CCH_TIMEOUT: "10" }, { timeoutMs: HARNESS_KILL_MS });
+      expect(r.exitCode).toBe(0);
+      expect(JSON.parse(r.stdout).Secret).toBe(md.issued.at(-1)!);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe("STS faults (kubelet, pod identity)", () => {
+  let md: FakeMetadataServer;
+  let sts: FakeSts;
+  const pod = saToken("team-a", "puller", "uid-a");
+  beforeAll(() => {
+    requireDist();
+    md = startFakeMetadataServer();
+    sts = startFakeSts();
+    sts.acceptedSubjects.add(pod);
+    sts.expectedAudience = AUDIENCE;
+  });
+  afterAll(async () => {
+    await md.stop();
+    await sts.stop();
+  });
+  beforeEach(() => apply(sts, { name: "ok", mode: "ok", says: /./ }));
+
+  const ask = (t: GcrTestEnv) =>
+    runAsKubelet([BIN(), "get-credentials"], { ...t.env, CCH_TIMEOUT: "2" }, kubeletRequest("gcr.io/p/app", pod, OPT_IN));
+
+  test.each(FAULTS)(
+    "$name: exit 1 with one line on stderr; a valid cached token is still served",
+    async (f) => {
+      const t = workloadEnv(md, sts);
+      try {
+        apply(sts, f);
+        const r = await ask(t);
+        expectOneLineFailure(r, r.stderr, f.says, [...sts.issued, pod]);
+        expect(r.stdout).toBe("");
+        expect(t.cacheEntries()).toEqual([]);
+
+        apply(sts, { name: "ok", mode: "ok", says: /./ });
+        expect((await ask(t)).exitCode).toBe(0);
+        const [cached] = ageCache(t);
+        apply(sts, f);
+        const again = await ask(t);
+        expect(again.stderr).toBe("");
+        const d = decodeStrict(again.stdout, V1);
+        expect(d.auth["gcr.io"]!.password).toBe(cached!);
+        // kubelet may keep it only for what is left of its life.
+        expect(d.cacheDurationMs!).toBeLessThanOrEqual(600_000);
+        expect(md.calls).toBe(0); // never the node's identity instead
+      } finally {
+        t.cleanup();
+      }
+    },
+    60_000,
+  );
+});

@@ -1,0 +1,133 @@
+// The herd (issue 9.2): many helper processes on a cold cache make one token
+// call, and a lock left by a killed process does not block the next one.
+
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TokenCache } from "../../src/cache.ts";
+import { parseServerUrl } from "../../src/registry.ts";
+import { cacheKey, targetFor } from "../../src/resolve.ts";
+import { provider } from "../../src/providers/gcr.ts";
+import { silentLogger } from "../../src/log.ts";
+import type { Context } from "../../src/provider.ts";
+import { DIST, requireDist, runCommand } from "../support/env.ts";
+import { decodeStrict, runAsKubelet } from "../support/kubelet.ts";
+import { startFakeMetadataServer, startFakeSts, type FakeMetadataServer } from "./fakes.ts";
+import { makeGcrEnv, type GcrTestEnv } from "./support.ts";
+import { AUDIENCE, kubeletRequest, OPT_IN, saToken, V1, workloadEnv } from "./pods.ts";
+
+const BIN = () => join(DIST, "docker-credential-gcr");
+
+/** The lock file a `get` for `host` takes, computed as the resolver does. */
+function lockFileFor(t: GcrTestEnv, host: string): string {
+  const parsed = parseServerUrl(host);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  const config = { path: null, timeoutSeconds: null, registries: new Map() };
+  const ctx: Context = {
+    env: t.env,
+    now: () => new Date(),
+    log: silentLogger,
+    signal: new AbortController().signal,
+    deadline: Date.now() + 10_000,
+    config,
+  };
+  const target = targetFor(parsed.host, provider, config)!;
+  return new TokenCache(t.cacheDir).lockFor(cacheKey(provider, target, ctx));
+}
+
+/** A pid that was just in use and is now gone. */
+async function deadPid(): Promise<number> {
+  const p = Bun.spawn(["true"]);
+  await p.exited;
+  return p.pid;
+}
+
+describe("herd and lock recovery (metadata server)", () => {
+  let md: FakeMetadataServer;
+  let t: GcrTestEnv;
+  beforeAll(() => requireDist());
+  beforeEach(() => {
+    md = startFakeMetadataServer();
+    // assume-present: no reachability probe, so the count is of token requests only.
+    t = makeGcrEnv({ GCE_METADATA_HOST: md.host, METADATA_SERVER_DETECTION: "assume-present" });
+  });
+  afterEach(async () => {
+    await md.stop();
+    t.cleanup();
+  });
+
+  test("32 concurrent get on a cold cache: one token call, every process answers with it", async () => {
+    md.delayMs = 300; // the first refresh is still running while the others start
+    const results = await Promise.all(
+      Array.from({ length: 32 }, () => runCommand([BIN(), "get"], "us-docker.pkg.dev", t.env, { timeoutMs: 60_000 })),
+    );
+    for (const r of results) {
+      expect(r.exitCode).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({
+        ServerURL: "us-docker.pkg.dev",
+        Username: "oauth2accesstoken",
+        Secret: md.issued[0]!,
+      });
+    }
+    expect(md.tokenCalls).toBe(1);
+  }, 90_000);
+
+  test("a lock file naming a dead pid for this very key is broken, and the token fetched once", async () => {
+    const lock = lockFileFor(t, "gcr.io");
+    mkdirSync(t.cacheDir, { recursive: true, mode: 0o700 });
+    writeFileSync(lock, `${await deadPid()} ${Date.now()} deadbeef`, { mode: 0o600 });
+    const r = await runCommand([BIN(), "get"], "gcr.io", { ...t.env, CCH_TIMEOUT: "5" }, { timeoutMs: 30_000 });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).Secret).toBe(md.issued[0]!);
+    expect(md.tokenCalls).toBe(1);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  test("kill -9 in the middle of a fetch: the next get recovers the lock and succeeds", async () => {
+    md.mode = "hang";
+    const victim = Bun.spawn([BIN(), "get"], {
+      stdin: new Blob(["gcr.io"]),
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...t.env, CCH_TIMEOUT: "30" },
+    });
+    // Wait until it holds the lock and is waiting on the token request.
+    for (let i = 0; i < 500 && md.tokenCalls === 0; i++) await Bun.sleep(20);
+    expect(md.tokenCalls).toBe(1);
+    expect(existsSync(lockFileFor(t, "gcr.io"))).toBe(true);
+    victim.kill("SIGKILL");
+    await victim.exited;
+    md.mode = "ok";
+    const r = await runCommand([BIN(), "get"], "gcr.io", { ...t.env, CCH_TIMEOUT: "5" }, { timeoutMs: 30_000 });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).Secret).toBe(md.issued[0]!);
+    expect(md.tokenCalls).toBe(2);
+  });
+});
+
+describe("herd in kubelet service-account mode (STS)", () => {
+  test("12 concurrent requests of one service account: one exchange, one credential", async () => {
+    requireDist();
+    const md = startFakeMetadataServer();
+    const sts = startFakeSts();
+    const t = workloadEnv(md, sts);
+    try {
+      const token = saToken("team-a", "puller", "uid-a");
+      sts.acceptedSubjects.add(token);
+      sts.expectedAudience = AUDIENCE;
+      sts.delayMs = 300;
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          runAsKubelet([BIN(), "get-credentials"], t.env, kubeletRequest(`gcr.io/proj/app${i}`, token, OPT_IN)),
+        ),
+      );
+      for (const r of results) expect(decodeStrict(r.stdout, V1).auth["gcr.io"]!.password).toBe(sts.issued[0]!);
+      expect(sts.exchangeCalls).toBe(1);
+      expect(md.calls).toBe(0);
+    } finally {
+      await md.stop();
+      await sts.stop();
+      t.cleanup();
+    }
+  }, 90_000);
+});
