@@ -98,6 +98,12 @@ export interface Provider<T = unknown> {
   describeIdentity?(target: Target<T>, ctx: Context): Promise<IdentityReport>;
   /** Provider-specific lines for `--help`: its settings keys and environment variables. */
   helpText?: string;
+  /**
+   * In service-account mode, whether this request really uses the pod's
+   * identity (default: yes). When it falls back to the node's (GKE pods that
+   * did not opt in), the cache entry is the node's and is shared.
+   */
+  usesServiceAccount?(target: Target<T>, ctx: Context): boolean;
   /** Extra subcommands of this helper (e.g. gcr's `configure-docker`), loaded lazily. */
   subcommands?: Readonly<Record<string, () => Promise<Subcommand>>>;
 }

@@ -38,7 +38,9 @@ export function targetFor(host: RegistryHost, provider: Provider, config: Config
 export function cacheKey(provider: Provider, target: Target, ctx: Context): string {
   const parts = [provider.name, target.host.key, target.registry, provider.identity(target, ctx)];
   // A pod's token is cached per service account, never shared with the node or another pod.
-  if (ctx.serviceAccount) parts.push(serviceAccountKey(ctx.serviceAccount));
+  if (ctx.serviceAccount && (provider.usesServiceAccount?.(target, ctx) ?? true)) {
+    parts.push(serviceAccountKey(ctx.serviceAccount));
+  }
   return parts.join("|");
 }
 

@@ -7,23 +7,32 @@ import { PROVIDERS } from "../providers/index.ts";
 import { toYaml, type YamlValue } from "./yaml.ts";
 
 export const KUBELET_USAGE = `Usage: <helper> configure kubelet [--providers ecr-login,gcr,acr,oci] [--service-account-tokens]
-                                 [--format yaml|json] [--default-cache-duration 1h]
+                                 [--service-account-token-audience AUD] [--format yaml|json] [--default-cache-duration 1h]
 
 Prints a kubelet CredentialProviderConfig. Install the binaries in kubelet's
 --image-credential-provider-bin-dir and pass the file as --image-credential-provider-config.
 --service-account-tokens adds tokenAttributes, so kubelet sends the pod's service
-account token and the helper pulls with the pod's identity (KEP-4412; Kubernetes 1.33+).
+account token and the helper pulls with the pod's identity (KEP-4412; Kubernetes 1.33+);
+--service-account-token-audience sets the audience (GKE: <project>.svc.id.goog).
 `;
 
 interface Options {
   providers: Provider[];
   serviceAccountTokens: boolean;
+  /** Overrides each provider's serviceAccountTokenAudience (GKE's depends on the project). */
+  audience: string | null;
   format: "yaml" | "json";
   defaultCacheDuration: string;
 }
 
 export function parseKubeletOptions(args: string[], self: Provider): Options | string {
-  const opts: Options = { providers: [self], serviceAccountTokens: false, format: "yaml", defaultCacheDuration: "1h" };
+  const opts: Options = {
+    providers: [self],
+    serviceAccountTokens: false,
+    audience: null,
+    format: "yaml",
+    defaultCacheDuration: "1h",
+  };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? args[++i];
@@ -42,6 +51,13 @@ export function parseKubeletOptions(args: string[], self: Provider): Options | s
       case "--service-account-tokens":
         opts.serviceAccountTokens = true;
         break;
+      case "--service-account-token-audience": {
+        const a = (value() ?? "").trim();
+        if (a === "") return "--service-account-token-audience needs a value";
+        opts.audience = a;
+        opts.serviceAccountTokens = true;
+        break;
+      }
       case "--format": {
         const f = value();
         if (f !== "yaml" && f !== "json") return "--format must be yaml or json";
@@ -78,7 +94,7 @@ export function credentialProviderConfig(opts: Options): Record<string, YamlValu
       const sa = p.serviceAccountTokens;
       if (!sa) return `${name} does not support service account tokens`;
       const attrs: Record<string, YamlValue> = {
-        serviceAccountTokenAudience: sa.audience,
+        serviceAccountTokenAudience: opts.audience ?? sa.audience,
         // Cache per service account, so one pod's credential never serves another.
         cacheType: "ServiceAccount",
         requireServiceAccount: false,

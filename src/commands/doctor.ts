@@ -90,10 +90,16 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
   } else if (target && io.provider.describeIdentity) {
     try {
       const identity = await io.provider.describeIdentity(target, ctx);
+      // Where anonymous pulls work (ECR Public), no identity is not a failure.
+      const anonymousOk = !identity.used && io.provider.notFoundOnFailure?.(target) === true;
       steps.push({
         step: "identity",
-        status: identity.used ? "ok" : "fail",
-        detail: identity.used ? `using ${identity.used}` : "no identity found",
+        status: identity.used ? "ok" : anonymousOk ? "skip" : "fail",
+        detail: identity.used
+          ? `using ${identity.used}`
+          : anonymousOk
+            ? "no identity found; this registry allows anonymous pulls"
+            : "no identity found",
         sources: identity.sources,
         ...(identity.used ? {} : { advice: `set up one of: ${identity.sources.map((s) => s.name).join("; ")}` }),
       });
@@ -109,7 +115,11 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
     const cache = cacheDisabled(io.env, io.provider) ? null : new TokenCache(paths.cacheDir);
     const result = await resolveCredential(host, { provider: io.provider, store, cache, ctx });
     if (!result.found) {
-      steps.push({ step: "token", status: "fail", detail: "no credential (the provider answered not found)" });
+      if (target && io.provider.notFoundOnFailure?.(target)) {
+        steps.push({ step: "token", status: "skip", detail: "no token: clients pull anonymously from this registry" });
+      } else {
+        steps.push({ step: "token", status: "fail", detail: "no credential (the provider answered not found)" });
+      }
       return report();
     }
     credential = result.credential;
@@ -161,7 +171,7 @@ function sourceText(source: string): string {
 }
 
 function finish(io: CommandIo, json: boolean, registry: string, steps: Step[]): number {
-  const ok = steps.length > 0 && steps.every((s) => s.status !== "fail") && steps.some((s) => s.step === "registry");
+  const ok = steps.length > 0 && steps.every((s) => s.status !== "fail");
   if (json) {
     io.stdout(JSON.stringify({ registry, helper: io.helperName, ok, steps }, null, 2) + "\n");
   } else {

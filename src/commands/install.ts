@@ -35,7 +35,8 @@ export async function install(args: string[], io: CommandIo): Promise<number> {
     const value = () => inline ?? args[++i] ?? "";
     if (flag === "--bin-dir") binDir = value();
     else if (flag === "--kubelet-config") kubeletConfig = value();
-    else if (flag === "--providers" || flag === "--format") kubeletArgs.push(flag, value());
+    else if (flag === "--providers" || flag === "--format" || flag === "--service-account-token-audience")
+      kubeletArgs.push(flag, value());
     else if (flag === "--service-account-tokens") kubeletArgs.push(flag);
     else {
       io.stderr(`${io.helperName} install: unknown option ${args[i]}\n${usage}`);

@@ -60,6 +60,8 @@ export const provider: Provider<GcrHost> = {
     const settings = settingsOf(target, ctx);
     return describeIdentity(findCredentialSource(ctx.env, settings), settings, ctx.env);
   },
+  // Pods that did not opt in get the node's token: share the node's cache entry.
+  usesServiceAccount: (_target, ctx) => podOptedIn(ctx.serviceAccount),
   async fetch(target, ctx) {
     try {
       const { token, expiresAt } = await fetchToken(target, ctx);

@@ -90,6 +90,22 @@ describe("kubelet mode through the built binaries", () => {
       expect(c.kind).toBe("CredentialProviderConfig");
       expect(c.providers[0].name).toBe("docker-credential-gcr");
     }
+    const sa = await runCommand(
+      [
+        join(DIST, "docker-credential-gcr"),
+        "configure",
+        "kubelet",
+        "--format=json",
+        "--service-account-token-audience",
+        "my-project.svc.id.goog",
+      ],
+      "",
+      t.env,
+    );
+    expect(JSON.parse(sa.stdout).providers[0].tokenAttributes).toMatchObject({
+      serviceAccountTokenAudience: "my-project.svc.id.goog",
+      cacheType: "ServiceAccount",
+    });
     const bad = await runCommand([join(DIST, "docker-credential-gcr"), "configure", "kubelet", "--providers", "nope"], "", t.env);
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain("unknown provider nope");

@@ -10,7 +10,7 @@ import { parseConfig, EMPTY_CONFIG, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Context } from "../../src/provider.ts";
 import { parseServerUrl, type RegistryHost } from "../../src/registry.ts";
-import { resolveCredential } from "../../src/resolve.ts";
+import { cacheKey, resolveCredential } from "../../src/resolve.ts";
 import { CredentialStore } from "../../src/store.ts";
 import { countingProvider } from "../fixtures/counting-provider.ts";
 import { startCountingServer, type CountingServer } from "../fixtures/counting-server.ts";
@@ -130,6 +130,16 @@ describe("resolveCredential", () => {
     // An alias pointing outside the provider's pattern is simply not this provider's.
     const other = parseConfig('{"registries":{"127.0.0.1:5000":{"alias":"gcr.io"}}}', "/c.json");
     expect((await resolveCredential(host("127.0.0.1:5000"), deps(other))).found).toBe(false);
+  });
+
+  test("service-account mode partitions the cache per pod identity, unless the provider falls back to the node's", () => {
+    const target = { host: host("a.counting.test"), registry: "a.counting.test", settings: {}, details: { name: "a" } };
+    const base = deps().ctx;
+    const pod = { ...base, serviceAccount: { token: "x.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6bnM6c2EifQ.y", annotations: {} } };
+    const nodeKey = cacheKey(countingProvider, target, base);
+    expect(cacheKey(countingProvider, target, pod)).not.toBe(nodeKey);
+    const fallsBack = { ...countingProvider, usesServiceAccount: () => false };
+    expect(cacheKey(fallsBack, target, pod)).toBe(nodeKey);
   });
 
   test("secrets never reach the debug log", async () => {
