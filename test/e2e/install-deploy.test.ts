@@ -74,10 +74,29 @@ describe("install", () => {
     expect(existsSync(join(dir, "c.yaml"))).toBe(false);
   });
 
-  test("scripts/install puts the helpers in PREFIX/bin", async () => {
-    const r = await runCommand(["sh", join(ROOT, "scripts/install"), "--prefix", join(dir, "prefix"), "--from", DIST], "", env());
+  test("scripts/install puts the helpers in PREFIX/bin and can configure docker", async () => {
+    const e = { ...env(), DOCKER_CONFIG: join(dir, "docker") };
+    const r = await runCommand(
+      [
+        "sh",
+        join(ROOT, "scripts/install"),
+        "--prefix",
+        join(dir, "prefix"),
+        "--from",
+        DIST,
+        "--configure-docker",
+        "--registries",
+        "gcr.io,myreg.azurecr.io",
+      ],
+      "",
+      e,
+    );
     expect(r.exitCode).toBe(0);
     expectInstalled(join(dir, "prefix/bin"));
+    expect(JSON.parse(readFileSync(join(dir, "docker/config.json"), "utf8")).credHelpers).toEqual({
+      "gcr.io": "gcr",
+      "myreg.azurecr.io": "acr",
+    });
   });
 });
 
