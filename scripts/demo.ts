@@ -16,7 +16,8 @@ import { startFakeAws } from "../test/ecr/fake-aws.ts";
 import { makeEcrEnv, HOST as ECR_HOST } from "../test/ecr/support.ts";
 import { startFakeMetadataServer, newToken } from "../test/gcr/fakes.ts";
 import { makeGcrEnv } from "../test/gcr/support.ts";
-import { LOGIN as ACR_LOGIN, servicePrincipalEnv, startWorld } from "../test/acr/support/setup.ts";
+import { LOGIN as ACR_LOGIN } from "../test/acr/support/setup.ts";
+import { startFakeAcr, startFakeManagedIdentity } from "../test/acr/support/fakes.ts";
 import { setupOci } from "../test/oci/setup.ts";
 
 const root = resolve(import.meta.dir, "..");
@@ -86,27 +87,32 @@ async function scenarios(): Promise<Scenario[]> {
     stop: () => md.stop(),
   });
 
-  if (Bun.which("openssl")) {
-    const w = startWorld();
-    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
-    // bcrypt (the registry's htpasswd) reads 72 bytes at most: keep the token short.
-    const refresh = `${b64({ alg: "none" })}.${b64({ exp: Math.floor(Date.now() / 1000) + 3 * 3600 })}.x`;
-    w.acr.fixedRefreshToken = refresh;
-    out.push({
-      title: "Azure Container Registry",
-      helper: "acr",
-      alias: ACR_LOGIN,
-      username: "00000000-0000-0000-0000-000000000000",
-      password: refresh,
-      fakeLabel: `fake Entra ID (https, local CA) and ACR front end ${w.acr.url}`,
-      env: makeTestEnv(servicePrincipalEnv(w)),
-      settings: { endpoint: w.acr.url },
-      calls: () => w.acr.calls.exchange ?? 0,
-      stop: () => w.stop(),
-    });
-  } else {
-    say(dim("(Azure skipped: the fake Entra ID needs openssl for its local CA: apt-get install openssl)"));
-  }
+  // Managed identity (as on AKS nodes): plain http on 127.0.0.1, no CA to make.
+  const mi = startFakeManagedIdentity();
+  const acr = startFakeAcr(ACR_LOGIN, (token) => mi.issued.has(token));
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  // bcrypt (the registry's htpasswd) reads 72 bytes at most: keep the refresh token short.
+  const refresh = `${b64({ alg: "none" })}.${b64({ exp: Math.floor(Date.now() / 1000) + 3 * 3600 })}.x`;
+  acr.fixedRefreshToken = refresh;
+  out.push({
+    title: "Azure Container Registry",
+    helper: "acr",
+    alias: ACR_LOGIN,
+    username: "00000000-0000-0000-0000-000000000000",
+    password: refresh,
+    fakeLabel: `fake managed-identity endpoint ${mi.url} and ACR front end ${acr.url} (challenge, /oauth2/exchange)`,
+    env: makeTestEnv({
+      IDENTITY_ENDPOINT: `${mi.url}/msi/token`,
+      IDENTITY_HEADER: mi.header,
+      // Never IMDS: a closed port on loopback.
+      AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:9",
+    }),
+    settings: { endpoint: acr.url },
+    calls: () => acr.calls.exchange ?? 0,
+    stop: async () => {
+      await Promise.all([mi.stop(), acr.stop()]);
+    },
+  });
 
   const o = setupOci();
   const oToken = `ocir-demo-${randomBytes(8).toString("hex")}`;
