@@ -14,7 +14,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "bun";
 
-export type Mode = { kind: "ok" } | { kind: "fail"; status: number; body: string } | { kind: "hang" };
+export type Mode =
+  | { kind: "ok" }
+  | { kind: "fail"; status: number; body: string }
+  | { kind: "hang" }
+  /** Answers normally, after `ms`. */
+  | { kind: "slow"; ms: number };
 
 export interface ApiKey {
   tenancy: string;
@@ -64,8 +69,13 @@ function hangForever(): Promise<Response> {
   return new Promise(() => {});
 }
 
-function failResponse(mode: Mode): Response | Promise<Response> | null {
+/** The response a failure mode dictates, or null to answer normally (after the delay of a slow mode). */
+async function failResponse(mode: Mode): Promise<Response | null> {
   if (mode.kind === "hang") return hangForever();
+  if (mode.kind === "slow") {
+    await Bun.sleep(mode.ms);
+    return null;
+  }
   if (mode.kind === "fail")
     return new Response(mode.body, { status: mode.status, headers: { "content-type": "application/json" } });
   return null;
@@ -102,12 +112,12 @@ export function startFakeOcir(): FakeOcir {
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch(req) {
+    async fetch(req) {
       const url = new URL(req.url);
       if (url.pathname !== "/20180419/docker/token") return new Response("not found", { status: 404 });
       const check = checkSignature(req, url, keys);
       state.calls.push(check);
-      const failure = failResponse(state.mode);
+      const failure = await failResponse(state.mode);
       if (failure) return failure;
       if (!check.verified) {
         return Response.json({ code: "NotAuthenticated", message: `signature: ${check.reason}` }, { status: 401 });
@@ -232,10 +242,10 @@ export function startFakeMetadata(identity: InstanceIdentity): FakeMetadata {
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch(req) {
+    async fetch(req) {
       const path = new URL(req.url).pathname.replace(/^\/opc\/v2\//, "");
       state.counts.set(path, (state.counts.get(path) ?? 0) + 1);
-      const failure = failResponse(state.mode);
+      const failure = await failResponse(state.mode);
       if (failure) return failure;
       if (req.headers.get("authorization") !== "Bearer Oracle") return new Response("missing Authorization", { status: 401 });
       if (path === "instance/region") return new Response(state.region);
@@ -260,7 +270,7 @@ export function startFakeFederation(ocir: FakeOcir, tenancy: string): FakeFedera
     async fetch(req) {
       if (new URL(req.url).pathname !== "/v1/x509" || req.method !== "POST") return new Response("not found", { status: 404 });
       state.calls++;
-      const failure = failResponse(state.mode);
+      const failure = await failResponse(state.mode);
       if (failure) return failure;
       const body = (await req.json()) as { certificate?: string; publicKey?: string };
       if (!body.certificate || !body.publicKey) return Response.json({ code: "InvalidParameter" }, { status: 400 });

@@ -234,7 +234,7 @@ describe("docker-credential-oci get (API key, session token, resource principal)
     expect(r.stdout).toContain("resource principal: OCI_RESOURCE_PRINCIPAL_RPST");
   });
 
-  test("OKE workload identity outside a cluster: the SDK's reason on one line, nothing sent", async () => {
+  test("OKE workload identity outside a cluster: one line naming what is missing, nothing sent", async () => {
     o = setupOci();
     o.configure({ "iad.ocir.io": { auth: "oke_workload_identity" } });
     const r = await o.get("iad.ocir.io", { KUBERNETES_SERVICE_HOST: "127.0.0.1" });

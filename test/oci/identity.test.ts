@@ -10,6 +10,7 @@ import { ProviderError } from "../../src/provider.ts";
 import { parseOciConfig, profileSettings } from "../../src/providers/oci/config-file.ts";
 import { choosePlan, describePlan } from "../../src/providers/oci/identity.ts";
 import { checkEndpoint, readSettings } from "../../src/providers/oci/settings.ts";
+import { parseProxymuxBody } from "../../src/providers/oci/oke.ts";
 import { parseTokenBody } from "../../src/providers/oci/token.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cch-oci-identity-"));
@@ -46,8 +47,15 @@ describe("automatic order", () => {
     expect(id({}, { ...none, OCI_RESOURCE_PRINCIPAL_VERSION: "2.2", OCI_RESOURCE_PRINCIPAL_REGION: "us-phoenix-1" })).toBe(
       "resource_principal:us-phoenix-1",
     );
-    expect(plan({}, { ...none, KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT_PROXYMUX: "12250" }).kind).toBe(
-      "oke_workload_identity",
+    const proxymux = { KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT_PROXYMUX: "12250" };
+    const mounted = { CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE: other };
+    expect(plan({}, { ...none, ...proxymux, ...mounted }).kind).toBe("oke_workload_identity");
+    expect(plan({}, { ...none, CCH_OCI_PROXYMUX_URL: "https://10.0.0.1:12250", ...mounted }).kind).toBe("oke_workload_identity");
+    // A node whose kubelet configuration names the proxymux (for pods' tokens) has no token of its own.
+    const node = plan({}, { ...none, ...proxymux, CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE: join(dir, "absent") });
+    expect(node.kind).toBe("instance_principal");
+    expect(node.kind === "instance_principal" && node.tried[2]).toBe(
+      `OKE workload identity (no service account token at ${join(dir, "absent")})`,
     );
     const last = plan({}, none);
     expect(last.kind).toBe("instance_principal");
@@ -130,6 +138,38 @@ describe("token answer", () => {
       '{"token":"a b","expires_in":1}',
     ]) {
       expect(() => parseTokenBody(body, { registry: "r" }, now)).toThrow(/unusable token answer/);
+    }
+  });
+});
+
+describe("proxymux answer", () => {
+  const now = new Date("2026-01-01T00:00:00Z");
+  const jwt = (claims: object) =>
+    ["{}", JSON.stringify(claims), "sig"].map((p) => Buffer.from(p).toString("base64url")).join(".");
+  const body = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64");
+
+  test('base64 of {"token":"ST$<rpst>"}, as oci-common decodes it', () => {
+    const rpst = jwt({ exp: now.getTime() / 1000 + 600 });
+    expect(parseProxymuxBody(body({ token: `ST$${rpst}` }), now)).toBe(rpst);
+    expect(parseProxymuxBody(body({ token: `ST$${rpst}` }) + "\n", now)).toBe(rpst);
+  });
+
+  test("anything else, or an expired session token, is refused without echoing it", () => {
+    const expired = jwt({ exp: now.getTime() / 1000 - 1 });
+    for (const b of [
+      "<html>",
+      body({}),
+      body({ token: "secret-without-prefix" }),
+      body({ token: "ST$" }),
+      body({ token: "ST$not.a-jwt" }),
+      body({ token: `ST$${expired}` }),
+    ]) {
+      expect(() => parseProxymuxBody(b, now)).toThrow(/the OKE proxymux sent an unusable answer \([^)]*\)$/);
+      try {
+        parseProxymuxBody(b, now);
+      } catch (err) {
+        expect((err as Error).message).not.toContain("secret-without-prefix");
+      }
     }
   });
 });

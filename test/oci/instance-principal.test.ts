@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { METADATA_PROBE_MS, onOci } from "../../src/providers/oci/platform.ts";
 import { requireDist } from "../support/env.ts";
 import {
   makeInstanceIdentity,
@@ -100,8 +101,26 @@ describe("instance principal", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toStartWith("Oracle Cloud Infrastructure Registry: no OCI identity found; tried API key or session token");
     expect(r.stdout).toContain("instance principal (the instance metadata service");
+    // Off OCI (platform.ts) the automatic order only probes briefly, not until CCH_TIMEOUT.
+    if (!onOci()) expect(r.stdout).toContain(`did not answer within ${METADATA_PROBE_MS / 1000}s`);
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
     expect(o.ocir.calls).toHaveLength(0);
+  });
+
+  test("a metadata service answering 500 or garbage is one clear line, and nothing is signed", async () => {
+    const env = setup({ federationOverride: false });
+    o.configure({ "iad.ocir.io": { auth: "instance_principal" } });
+    metadata.mode = { kind: "fail", status: 500, body: "oops" };
+    const failing = await o.get("iad.ocir.io", env);
+    expect(failing.exitCode).toBe(1);
+    expect(failing.stdout).toContain("the instance metadata service answered HTTP 500");
+    metadata.mode = { kind: "ok" };
+    metadata.region = "<html>maintenance</html>";
+    const garbage = await o.get("iad.ocir.io", env);
+    expect(garbage.exitCode).toBe(1);
+    expect(garbage.stdout).toContain("returned no region name");
+    for (const r of [failing, garbage]) expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect([federation.calls, o.ocir.calls.length]).toEqual([0, 0]);
   });
 
   test("a hanging federation endpoint ends within CCH_TIMEOUT", async () => {

@@ -8,13 +8,12 @@ import { ProviderError, type Context } from "../../provider.ts";
 import { expandHome } from "./config-file.ts";
 import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
 import type { Plan } from "./identity.ts";
+import { okeSessionAuth } from "./oke.ts";
+import { metadataWaitCapMs } from "./platform.ts";
 import { federationOverride, TITLE } from "./settings.ts";
 
 type Common = typeof OciCommon;
 export type AuthProvider = OciCommon.AuthenticationDetailsProvider;
-
-/** In automatic mode the metadata service is a probe: on a machine outside OCI, give up soon. */
-const PROBE_MS = 3000;
 
 export async function buildAuth(common: Common, plan: Plan, ctx: Context): Promise<AuthProvider> {
   switch (plan.kind) {
@@ -27,9 +26,25 @@ export async function buildAuth(common: Common, plan: Plan, ctx: Context): Promi
     case "resource_principal":
       return sdkCall("resource principal", () => common.ResourcePrincipalAuthenticationDetailsProvider.builder());
     case "oke_workload_identity":
-      // Empty paths select the SDK's defaults (/var/run/secrets/kubernetes.io/serviceaccount/…).
-      return sdkCall("OKE workload identity", () => common.OkeWorkloadIdentityAuthenticationDetailsProvider.builder("", ""));
+      // The token mounted in this pod, exchanged as oci-common would (see oke.ts for why not through it).
+      return okeSessionAuth(
+        { saToken: () => readTokenFile(plan.tokenPath), whose: `the service account token ${plan.tokenPath}` },
+        ctx,
+      );
   }
+}
+
+function readTokenFile(path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, "utf8").trim();
+  } catch {
+    throw new ProviderError(
+      `${TITLE}: OKE workload identity: cannot read the service account token ${path} (set CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE)`,
+    );
+  }
+  if (token === "") throw new ProviderError(`${TITLE}: OKE workload identity: the service account token ${path} is empty`);
+  return token;
 }
 
 /**
@@ -80,23 +95,21 @@ async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "in
     );
   const override = federationOverride(ctx.env);
   let federation = override;
-  if (federation === undefined) {
-    const region = await metadataRegion(plan, ctx).catch((err: unknown) => {
+  // The region names the federation endpoint. In automatic mode it is also the
+  // probe (even when the endpoint is overridden): off OCI it may wait only
+  // briefly (platform.ts); once it has answered, the whole deadline applies.
+  if (federation === undefined || plan.automatic) {
+    const region = await metadataRegion(plan, metadataWaitCapMs(plan.automatic), ctx).catch((err: unknown) => {
       throw plan.automatic ? noIdentity(reason(err)) : new ProviderError(`${TITLE}: instance principal: ${reason(err)}`);
     });
-    federation = federationEndpointFor(common, region);
+    federation ??= federationEndpointFor(common, region);
   }
   const builder = new common.InstancePrincipalsAuthenticationDetailsProviderBuilder();
   builder.metadataBaseUrl = plan.metadataUrl;
   builder.federationEndpoint = federation;
   try {
     // The certificate fetches inside build() have no timeout of their own.
-    return await withDeadline(
-      builder.build(),
-      ctx,
-      `the instance metadata service (${plan.metadataUrl})`,
-      plan.automatic && override !== undefined ? PROBE_MS : Infinity,
-    );
+    return await withDeadline(builder.build(), ctx, `the instance metadata service (${plan.metadataUrl})`);
   } catch (err) {
     if (plan.automatic) throw noIdentity(reason(err));
     if (err instanceof ProviderError) throw err;
@@ -107,9 +120,9 @@ async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "in
 }
 
 /** `instance/region` of the metadata service: a region key (iad) or id (us-ashburn-1). */
-async function metadataRegion(plan: Extract<Plan, { kind: "instance_principal" }>, ctx: Context): Promise<string> {
+async function metadataRegion(plan: Extract<Plan, { kind: "instance_principal" }>, capMs: number, ctx: Context): Promise<string> {
   const url = plan.metadataUrl + "instance/region";
-  const ms = remainingMs(ctx, plan.automatic ? PROBE_MS : Infinity);
+  const ms = remainingMs(ctx, capMs);
   let res: Response;
   try {
     res = await fetch(url, { headers: { authorization: "Bearer Oracle" }, signal: fetchSignal(ctx, ms), redirect: "manual" });

@@ -9,14 +9,15 @@
 //   2. resource principal, when OCI_RESOURCE_PRINCIPAL_VERSION is set (Functions,
 //      jobs: the platform sets it on purpose);
 //   3. OKE workload identity, when KUBERNETES_SERVICE_HOST and
-//      KUBERNETES_SERVICE_PORT_PROXYMUX are set (a pod in an enhanced cluster);
+//      KUBERNETES_SERVICE_PORT_PROXYMUX (or CCH_OCI_PROXYMUX_URL) are set and a
+//      service account token is mounted (a pod in an enhanced cluster);
 //   4. instance principal: asks the instance metadata service, so it is tried
 //      last; when that does not answer, the error lists all that was tried.
 
 import { existsSync, readFileSync } from "node:fs";
 import { ProviderError } from "../../provider.ts";
 import { chooseProfile, locateConfig, OciConfigError, profileSettings, readOciConfig } from "./config-file.ts";
-import { metadataBaseUrl, TITLE, type AuthKind, type OciSettings } from "./settings.ts";
+import { metadataBaseUrl, serviceAccountTokenFile, TITLE, type AuthKind, type OciSettings } from "./settings.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -25,8 +26,6 @@ export type Plan =
   | { kind: "instance_principal"; metadataUrl: string; automatic: boolean; tried: string[] }
   | { kind: "resource_principal" }
   | { kind: "oke_workload_identity"; tokenPath: string };
-
-export const OKE_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 export function choosePlan(settings: OciSettings, env: Env): Plan {
   if (settings.auth !== null) return explicitPlan(settings.auth, settings, env);
@@ -39,10 +38,16 @@ export function choosePlan(settings: OciSettings, env: Env): Plan {
   if (env.OCI_RESOURCE_PRINCIPAL_VERSION) return { kind: "resource_principal" };
   tried.push("resource principal (OCI_RESOURCE_PRINCIPAL_VERSION is not set)");
 
-  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT_PROXYMUX) {
-    return { kind: "oke_workload_identity", tokenPath: OKE_TOKEN_PATH };
-  }
-  tried.push("OKE workload identity (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT_PROXYMUX are not set)");
+  // The token file too: a node whose kubelet configuration sets the proxymux
+  // for pods' tokens has none, and must go on to its own instance principal.
+  const tokenPath = serviceAccountTokenFile(env);
+  const proxymux = (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT_PROXYMUX) || env.CCH_OCI_PROXYMUX_URL;
+  if (proxymux && existsSync(tokenPath)) return { kind: "oke_workload_identity", tokenPath };
+  tried.push(
+    proxymux
+      ? `OKE workload identity (no service account token at ${tokenPath})`
+      : "OKE workload identity (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT_PROXYMUX are not set)",
+  );
 
   return { kind: "instance_principal", metadataUrl: metadataBaseUrl(env), automatic: true, tried };
 }
@@ -60,7 +65,7 @@ function explicitPlan(kind: AuthKind, settings: OciSettings, env: Env): Plan {
     case "resource_principal":
       return { kind };
     case "oke_workload_identity":
-      return { kind, tokenPath: OKE_TOKEN_PATH };
+      return { kind, tokenPath: serviceAccountTokenFile(env) };
   }
 }
 

@@ -24,6 +24,16 @@
 // CCH_OCI_FEDERATION_ENDPOINT   federation (auth service) base URL, https or loopback http;
 //                               default https://auth.<region>.<realm domain> from the
 //                               instance's region.
+//
+// OKE workload identity (oke.ts), in a pod and in kubelet service-account mode:
+// CCH_OCI_PROXYMUX_URL          proxymux base URL (https); default
+//                               https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT_PROXYMUX,
+//                               the variables the OCI SDKs read.
+// CCH_OCI_KUBERNETES_CA_FILE    the cluster CA that signs the proxymux's certificate; default
+//                               /var/run/secrets/kubernetes.io/serviceaccount/ca.crt.
+// CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE   the token auth=oke_workload_identity exchanges; default
+//                               /var/run/secrets/kubernetes.io/serviceaccount/token. (In kubelet
+//                               service-account mode the pod's token comes in the request.)
 
 import { ProviderError } from "../../provider.ts";
 import type { RegistrySettings } from "../../config.ts";
@@ -114,3 +124,50 @@ export function federationOverride(env: Env): string | undefined {
   const v = env.CCH_OCI_FEDERATION_ENDPOINT;
   return v ? checkEndpoint(v, "CCH_OCI_FEDERATION_ENDPOINT") : undefined;
 }
+
+export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+export function kubernetesCaFile(env: Env): string {
+  return env.CCH_OCI_KUBERNETES_CA_FILE || `${SA_DIR}/ca.crt`;
+}
+
+export function serviceAccountTokenFile(env: Env): string {
+  return env.CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE || `${SA_DIR}/token`;
+}
+
+/** Where the proxymux is: https only, since it receives a service account token. */
+export function proxymuxUrl(env: Env): { ok: true; url: string } | { ok: false; reason: string } {
+  const explicit = env.CCH_OCI_PROXYMUX_URL;
+  if (explicit) {
+    const url = checkEndpoint(explicit, "CCH_OCI_PROXYMUX_URL");
+    return url.startsWith("https://") ? { ok: true, url } : { ok: false, reason: "CCH_OCI_PROXYMUX_URL must be https" };
+  }
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT_PROXYMUX;
+  const missing = [!host && "KUBERNETES_SERVICE_HOST", !port && "KUBERNETES_SERVICE_PORT_PROXYMUX"].filter(Boolean);
+  if (missing.length > 0 || !host || !port) {
+    return {
+      ok: false,
+      reason: `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set (or set CCH_OCI_PROXYMUX_URL)`,
+    };
+  }
+  // An IPv6 service address needs brackets in a URL.
+  return { ok: true, url: `https://${host.includes(":") ? `[${host}]` : host}:${port}` };
+}
+
+/**
+ * The audience kubelet asks for when it mints the pod's token for us
+ * (tokenAttributes.serviceAccountTokenAudience). OKE workload identity, as the
+ * OCI SDKs use it, sends the pod's ordinary API token (the projected
+ * serviceaccount/token, or a TokenRequest with no audience), so the proxymux
+ * accepts what the cluster's API server accepts: its API audience. This is the
+ * Kubernetes/kubeadm default issuer and audience. NOT verified against OKE:
+ * check yours with `kubectl create token default | cut -d. -f2 | base64 -d`
+ * and change serviceAccountTokenAudience in the kubelet configuration to its `aud`.
+ * Note the cost: a token with the API audience is also accepted by the API
+ * server as that service account; the helper never logs or keeps it, but this
+ * is what OKE's exchange requires as far as the SDKs show. On 1.33+ nodes,
+ * ServiceAccountNodeAudienceRestriction may require RBAC allowing the nodes to
+ * request this audience (not tested here).
+ */
+export const OKE_TOKEN_AUDIENCE = "https://kubernetes.default.svc.cluster.local";

@@ -73,8 +73,12 @@ function statusError(status: number, body: string, req: TokenRequest): ProviderE
     case 403:
       return new ProviderError(
         `${TITLE}: ${req.who} is not allowed to pull from ${req.registry} (HTTP 403)${said}; ` +
-          `an IAM policy must allow it, e.g. "Allow group <group> to read repos in tenancy" ` +
-          `(a dynamic group for instance or resource principals)`,
+          (req.who.includes("OKE workload identity")
+            ? `an IAM policy must allow the workload, e.g. "Allow any-user to read repos in tenancy where all ` +
+              `{request.principal.type='workload', request.principal.namespace='<ns>', ` +
+              `request.principal.service_account='<sa>', request.principal.cluster_id='<cluster ocid>'}"`
+            : `an IAM policy must allow it, e.g. "Allow group <group> to read repos in tenancy" ` +
+              `(a dynamic group for instance or resource principals)`),
       );
     case 404:
       return new ProviderError(
