@@ -87,6 +87,11 @@ export interface Provider<T = unknown> {
    */
   serviceAccountTokens?: {
     audience: string;
+    /**
+     * Environment kubelet must give the plugin in this mode, printed by
+     * `configure kubelet` (cluster-specific values as <placeholders>).
+     */
+    env?: Readonly<Record<string, string>>;
     requiredAnnotationKeys?: readonly string[];
     optionalAnnotationKeys?: readonly string[];
   };

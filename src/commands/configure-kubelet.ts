@@ -102,6 +102,7 @@ export function credentialProviderConfig(opts: Options): Record<string, YamlValu
       if (sa.requiredAnnotationKeys?.length) attrs.requiredServiceAccountAnnotationKeys = [...sa.requiredAnnotationKeys];
       if (sa.optionalAnnotationKeys?.length) attrs.optionalServiceAccountAnnotationKeys = [...sa.optionalAnnotationKeys];
       entry.tokenAttributes = attrs;
+      if (sa.env && Object.keys(sa.env).length) entry.env = Object.entries(sa.env).map(([name, value]) => ({ name, value }));
     }
     providers.push(entry);
   }

@@ -35,7 +35,14 @@ export const provider: Provider<OcirHost> = {
   // OKE workload identity needs no annotation: the identity is the cluster,
   // namespace and service account, and IAM policies name them. The audience is
   // documented (and not verified against OKE) at OKE_TOKEN_AUDIENCE.
-  serviceAccountTokens: { audience: OKE_TOKEN_AUDIENCE },
+  serviceAccountTokens: {
+    audience: OKE_TOKEN_AUDIENCE,
+    // kubelet runs on the node, outside any pod: tell it where the cluster's proxymux is.
+    env: {
+      CCH_OCI_PROXYMUX_URL: "https://<kubernetes API private endpoint IP>:12250",
+      CCH_OCI_KUBERNETES_CA_FILE: "/etc/kubernetes/ca.crt",
+    },
+  },
   describeIdentity: async (target, ctx) => (await import("./oci/describe.ts")).describeOciIdentity(target, ctx),
   helpText: OCI_HELP_TEXT,
 };

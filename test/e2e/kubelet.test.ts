@@ -106,6 +106,13 @@ describe("kubelet mode through the built binaries", () => {
       serviceAccountTokenAudience: "my-project.svc.id.goog",
       cacheType: "ServiceAccount",
     });
+    const oci = await runCommand(
+      [join(DIST, "docker-credential-oci"), "configure", "kubelet", "--format=json", "--service-account-tokens"],
+      "",
+      t.env,
+    );
+    const ociEnv = JSON.parse(oci.stdout).providers[0].env as Array<{ name: string; value: string }>;
+    expect(ociEnv.map((e) => e.name)).toContain("CCH_OCI_PROXYMUX_URL");
     const bad = await runCommand([join(DIST, "docker-credential-gcr"), "configure", "kubelet", "--providers", "nope"], "", t.env);
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain("unknown provider nope");
