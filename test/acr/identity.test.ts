@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { describeSource, identityKey, planIdentity } from "../../src/providers/acr/identity.ts";
-import { readAcrSettings } from "../../src/providers/acr/settings.ts";
+import { readAcrSettings, type AcrSettings } from "../../src/providers/acr/settings.ts";
 import { ProviderError } from "../../src/provider.ts";
 import { makeJwt } from "./support/jwt.ts";
 
@@ -89,6 +89,27 @@ describe("planIdentity", () => {
     const b = planIdentity({}, none, "public", { token: tokenB, annotations });
     expect(identityKey(a)).not.toBe(identityKey(b));
     expect(() => planIdentity({}, none, "public", { token: tokenA, annotations: {} })).toThrow(/acr-client-id/);
+  });
+
+  test("service-account-token mode: both annotations are required, checked, and never filled in from the node", () => {
+    const token = makeJwt({ sub: "system:serviceaccount:a:default" });
+    const plan = (annotations: Record<string, string>, env: Record<string, string> = {}, settings: AcrSettings = none) =>
+      planIdentity(env, settings, "public", { token, annotations });
+    // The node's AZURE_CLIENT_ID/AZURE_TENANT_ID and the registry's settings describe the node, not the pod.
+    expect(() => plan({ "kubernetes.azure.com/acr-client-id": "pc" }, SP, { ...none, tenantId: "t9" })).toThrow(
+      /no kubernetes\.azure\.com\/acr-tenant-id annotation/,
+    );
+    expect(() => plan({ "kubernetes.azure.com/acr-tenant-id": "pt" }, SP, { ...none, clientId: "c9" })).toThrow(
+      /no kubernetes\.azure\.com\/acr-client-id annotation/,
+    );
+    expect(() => plan({ "kubernetes.azure.com/acr-client-id": "pc", "kubernetes.azure.com/acr-tenant-id": "../x" })).toThrow(
+      /acr-tenant-id must be a tenant id/,
+    );
+    expect(() => plan({ "kubernetes.azure.com/acr-client-id": "p c", "kubernetes.azure.com/acr-tenant-id": "pt" })).toThrow(
+      /acr-client-id must be a client id/,
+    );
+    const ok = plan({ "kubernetes.azure.com/acr-client-id": " pc ", "kubernetes.azure.com/acr-tenant-id": "pt" }, SP);
+    expect(ok.sources).toEqual([{ kind: "service-account", tenantId: "pt", clientId: "pc" }]);
   });
 });
 

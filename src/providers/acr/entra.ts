@@ -3,11 +3,15 @@
 // miss: the SDK is imported here, inside the call.
 //
 // Each failure becomes one line a person can act on: no identity at all (every
-// source unavailable), or Entra ID refusing the identity that was found.
+// source unavailable), Entra ID refusing the identity that was found, a
+// service answering errors or garbage (seen through sdk-http.ts), or silence
+// until the deadline, naming who was silent.
 
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { ProviderError, type Context } from "../../provider.ts";
 import { describeSource, type IdentityPlan, type IdentitySource } from "./identity.ts";
+import { managedIdentityEndpoint, probeImds } from "./managed-identity.ts";
+import { failedAnswer, recorderPolicy, recordingHttpClient, SDK_RETRY, type AnswerLog } from "./sdk-http.ts";
 
 /** Audience of ACR's token exchange (a registry may refuse ARM-audience tokens). */
 export const ACR_SCOPE = "https://containerregistry.azure.net/.default";
@@ -30,19 +34,37 @@ export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: 
   const unavailable: string[] = [];
   for (const [i, source] of plan.sources.entries()) {
     const last = i === plan.sources.length - 1;
+    if (source.kind === "managed-identity" && !last) {
+      const absent = await managedIdentityAbsent(ctx);
+      if (absent) {
+        ctx.log.debug(`${registry}: managed identity unavailable: ${absent}`);
+        unavailable.push(`${LABEL[source.kind]}: ${absent}`);
+        continue;
+      }
+    }
     let token: AccessToken | null;
+    const answer: AnswerLog = { last: null, ok: false };
     try {
-      const credential = makeCredential(sdk, source, plan, ctx, !last);
+      const credential = makeCredential(sdk, source, plan, ctx, !last, answer);
       const options: GetTokenOptions = { abortSignal: ctx.signal };
-      token = await credential.getToken(ACR_SCOPE, options);
+      token = await abortable(credential.getToken(ACR_SCOPE, options), ctx.signal);
     } catch (err) {
+      const what = describeSource(source);
+      const who = SERVICE[source.kind];
       if (ctx.signal.aborted) {
+        const seen = failedAnswer(answer);
         throw new ProviderError(
-          `Azure Container Registry: Entra ID did not answer for ${describeSource(source)} before the deadline`,
+          seen === null
+            ? `Azure Container Registry: ${who} did not answer for ${what} before the deadline`
+            : `Azure Container Registry: ${who} kept answering ${seen} for ${what} until the deadline`,
         );
       }
       const detail = errorDetail(err, ctx);
-      const what = describeSource(source);
+      const seen = failedAnswer(answer);
+      if (seen !== null && isNetworkError(err)) {
+        // The SDK calls a body it cannot parse (an error page, garbage) a network error; but an answer came.
+        throw new ProviderError(`Azure Container Registry: ${who} answered ${seen} for ${what}`);
+      }
       switch (classify(err, source)) {
         case "unavailable":
           ctx.log.debug(`${registry}: ${source.kind} unavailable: ${detail}`);
@@ -70,6 +92,46 @@ export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: 
   );
 }
 
+/**
+ * Why managed identity is certainly not here, or null. Only for an IMDS
+ * address named by AZURE_POD_IDENTITY_AUTHORITY_HOST: the SDK skips its
+ * one-second probe for it and retries a dead one for seconds, which would
+ * keep the next source (Azure CLI) from ever being tried within the deadline.
+ * The default address is probed by the SDK itself (sendProbeRequest).
+ */
+async function managedIdentityAbsent(ctx: Context): Promise<string | null> {
+  const mi = managedIdentityEndpoint(ctx.env);
+  if (mi.kind !== "IMDS" || !mi.fromEnv) return null;
+  return (await probeImds(mi.endpoint, ctx)) ? null : `no answer from ${mi.endpoint}`;
+}
+
+/**
+ * Settles when the promise does or when the signal aborts: MSAL does not pass
+ * getToken's signal down to every request it makes, and a silent Entra ID
+ * should be reported as such, not left to the resolver's generic timeout.
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error("aborted"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error("aborted"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener("abort", onAbort), resolve(value)),
+      (err: unknown) => (signal.removeEventListener("abort", onAbort), reject(err)),
+    );
+  });
+}
+
+/** Who answers for each source, in messages. */
+const SERVICE: Readonly<Record<IdentitySource["kind"], string>> = {
+  "client-secret": "Entra ID",
+  "client-certificate": "Entra ID",
+  "workload-identity": "Entra ID",
+  "service-account": "Entra ID",
+  "managed-identity": "the managed-identity endpoint",
+  "azure-cli": "the Azure CLI",
+};
+
 const LABEL: Readonly<Record<IdentitySource["kind"], string>> = {
   "client-secret": "service principal",
   "client-certificate": "service principal certificate",
@@ -79,9 +141,18 @@ const LABEL: Readonly<Record<IdentitySource["kind"], string>> = {
   "service-account": "service account",
 };
 
-function makeCredential(sdk: Sdk, s: IdentitySource, plan: IdentityPlan, ctx: Context, probe: boolean): TokenCredential {
+function makeCredential(
+  sdk: Sdk,
+  s: IdentitySource,
+  plan: IdentityPlan,
+  ctx: Context,
+  probe: boolean,
+  answers: AnswerLog,
+): TokenCredential {
   const env = ctx.env;
   const common = {
+    retryOptions: SDK_RETRY,
+    additionalPolicies: [recorderPolicy(answers)],
     authorityHost: plan.authorityHost,
     // A custom authority (Azure Stack, a test) is not in MSAL's list: asking
     // login.microsoftonline.com to validate it would leak the host and fail offline.
@@ -114,6 +185,9 @@ function makeCredential(sdk: Sdk, s: IdentitySource, plan: IdentityPlan, ctx: Co
       // next source instead of retrying for seconds. Typed as an intersection
       // because the public options type does not list it.
       const options: import("@azure/identity").ManagedIdentityCredentialClientIdOptions & { sendProbeRequest?: boolean } = {
+        retryOptions: SDK_RETRY,
+        // Not for Service Fabric: its endpoint's self-signed certificate needs the SDK's own client.
+        ...(env.IDENTITY_SERVER_THUMBPRINT ? {} : { httpClient: recordingHttpClient(answers, ctx.signal) }),
         ...(s.clientId ? { clientId: s.clientId } : {}),
         sendProbeRequest: probe,
       };
@@ -136,6 +210,12 @@ const NETWORK =
  * unusable: a configured identity that cannot be used locally (token file, certificate);
  * refused: Entra ID (or the managed-identity endpoint) said no.
  */
+function isNetworkError(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { errorCode?: unknown } | null)?.errorCode;
+  return NETWORK.test(message) || (typeof code === "string" && NETWORK.test(code));
+}
+
 function classify(err: unknown, source: IdentitySource): "unavailable" | "unreachable" | "unusable" | "refused" {
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (err as { errorCode?: unknown } | null)?.errorCode;

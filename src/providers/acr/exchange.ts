@@ -24,6 +24,7 @@ import { readAcrSettings } from "./settings.ts";
 export const ACR_USERNAME = "00000000-0000-0000-0000-000000000000";
 const TITLE = "Azure Container Registry";
 const MAX_BODY = 256 * 1024;
+const EARLY_MS = 250;
 
 export interface ExchangeDeps {
   getEntraToken: typeof getEntraToken;
@@ -31,9 +32,10 @@ export interface ExchangeDeps {
 
 export async function fetchAcrCredential(
   target: Target<AcrLoginServer>,
-  ctx: Context,
+  outer: Context,
   deps: ExchangeDeps = { getEntraToken },
 ): Promise<Credential> {
+  const ctx = finishEarly(outer);
   const settings = readAcrSettings(target.settings, target.host.key);
   const plan = planIdentity(ctx.env, settings, target.details.cloud, ctx.serviceAccount);
   const endpoint = settings.endpoint ?? new URL(`https://${target.registry}`);
@@ -47,6 +49,10 @@ export async function fetchAcrCredential(
   const entra = await deps.getEntraToken(plan, ctx, login);
   const refreshToken = await exchange(challenge, entra, login, ctx);
   ctx.log.secret(refreshToken);
+  if (ctx.serviceAccount && refreshToken === ctx.serviceAccount.token) {
+    // A broken or hostile front end echoing the pod's token: never cache it, never hand it out.
+    throw new ProviderError(`${TITLE}: ${login} answered the token exchange with the pod's own service account token`);
+  }
 
   const expiresAt = jwtExpiry(refreshToken);
   if (expiresAt === null) {
@@ -55,6 +61,20 @@ export async function fetchAcrCredential(
     return { username: ACR_USERNAME, secret: refreshToken, expiresAt: new Date(entra.expiresOnTimestamp) };
   }
   return { username: ACR_USERNAME, secret: refreshToken, expiresAt };
+}
+
+/**
+ * The resolver gives up at the deadline with a message that cannot say which
+ * step was waiting. Stopping a moment earlier lets ours (the challenge, Entra
+ * ID, the managed-identity endpoint or the exchange; silent or failing) be
+ * the one the user reads.
+ */
+export function finishEarly(ctx: Context): Context {
+  const remaining = ctx.deadline - ctx.now().getTime();
+  const margin = Math.min(EARLY_MS, Math.max(0, Math.floor(remaining / 10)));
+  if (margin === 0) return ctx;
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(remaining - margin)]);
+  return { ...ctx, deadline: ctx.deadline - margin, signal };
 }
 
 async function askChallenge(endpoint: URL, login: string, ctx: Context): Promise<AcrChallenge> {
@@ -66,6 +86,9 @@ async function askChallenge(endpoint: URL, login: string, ctx: Context): Promise
     throw networkError(`could not reach ${endpoint.origin}`, err, ctx);
   }
   await res.body?.cancel().catch(() => {});
+  if (res.status >= 500) {
+    throw new ProviderError(`${TITLE}: ${url.origin}/v2/ failed with HTTP ${res.status} (a server error at the registry)`);
+  }
   if (res.status !== 401) {
     throw new ProviderError(
       `${TITLE}: unexpected answer from ${url.origin}/v2/: HTTP ${res.status} where a 401 challenge was expected (is ${login} an ACR login server?)`,
@@ -94,6 +117,11 @@ async function exchange(challenge: AcrChallenge, entra: EntraToken, login: strin
     throw networkError(`could not reach ${challenge.exchangeUrl.origin} for the token exchange`, err, ctx);
   }
   const body = await readBody(res, ctx);
+  if (res.status >= 500) {
+    throw new ProviderError(
+      `${TITLE}: ${login} failed the token exchange with HTTP ${res.status} (a server error; kubelet and docker ask again later)`,
+    );
+  }
   if (res.status !== 200) {
     const detail = registryErrorDetail(body, [entra.token]);
     const hint = res.status === 401 || res.status === 403 ? `; does this identity have the AcrPull role on ${login}?` : "";
@@ -105,7 +133,7 @@ async function exchange(challenge: AcrChallenge, entra: EntraToken, login: strin
   try {
     refresh = (JSON.parse(body) as { refresh_token?: unknown } | null)?.refresh_token;
   } catch {
-    refresh = undefined;
+    throw new ProviderError(`${TITLE}: ${login} answered the token exchange with a body that is not JSON`);
   }
   if (typeof refresh !== "string" || refresh === "" || /\s/.test(refresh)) {
     throw new ProviderError(`${TITLE}: ${login} answered the token exchange without a refresh token`);

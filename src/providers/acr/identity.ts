@@ -12,14 +12,15 @@
 // A configured source (1 or 2) is used alone, as DefaultAzureCredential stops at
 // a configured source's failure; 3 and 4 are tried in turn. AZURE_TOKEN_CREDENTIALS
 // ("prod", "dev" or one credential's name) narrows the chain as it does in the SDK.
-// In kubelet service-account-token mode the pod's token is the client assertion.
+// In kubelet service-account-token mode the pod's token is the client assertion,
+// for the client and tenant its service account's annotations name.
 // Pure: no SDK, no I/O.
 
 import { createHash } from "node:crypto";
 import { ProviderError, type Context, type ServiceAccountIdentity } from "../../provider.ts";
 import { AUTHORITY_HOSTS, type AzureCloud } from "./hosts.ts";
 import { decodeJwtClaims } from "./jwt.ts";
-import type { AcrSettings } from "./settings.ts";
+import { CLIENT_ID_PATTERN, TENANT_PATTERN, type AcrSettings } from "./settings.ts";
 
 export type SourceKind =
   "client-secret" | "client-certificate" | "workload-identity" | "managed-identity" | "azure-cli" | "service-account";
@@ -66,14 +67,7 @@ export function planIdentity(
   const base = { authorityHost, customAuthority: !!fromEnv && !known.has(fromEnv) };
 
   if (serviceAccount) {
-    const a = serviceAccount.annotations;
-    const clientId = a[ANNOTATION_CLIENT_ID] || settings.clientId || env.AZURE_CLIENT_ID || null;
-    const tenantId = a[ANNOTATION_TENANT_ID] || settings.tenantId || env.AZURE_TENANT_ID || null;
-    if (!clientId || !tenantId) {
-      throw new ProviderError(
-        `Azure Container Registry: the pod's service account needs the annotations ${ANNOTATION_CLIENT_ID} and ${ANNOTATION_TENANT_ID} (or a clientId and tenantId in the configuration file)`,
-      );
-    }
+    const { tenantId, clientId } = serviceAccountIdentity(serviceAccount);
     return {
       ...base,
       sources: [{ kind: "service-account", tenantId, clientId }],
@@ -108,7 +102,36 @@ export function planIdentity(
   return { ...base, sources: fallbacks, serviceAccountId: null };
 }
 
-function allowedKinds(value: string | undefined): SourceKind[] | null {
+/**
+ * The client and tenant a pod's token is exchanged for: both annotations are
+ * required, as cloud-provider-azure's acr-credential-provider requires them.
+ * No fallback to the node's AZURE_CLIENT_ID or the configuration file: those
+ * describe the node's identity, and the pod asked for its own. The values come
+ * from whoever may edit the service account, so they are checked before
+ * going into the authority URL.
+ */
+export function serviceAccountIdentity(sa: ServiceAccountIdentity): { tenantId: string; clientId: string } {
+  const clientId = sa.annotations[ANNOTATION_CLIENT_ID]?.trim() ?? "";
+  const tenantId = sa.annotations[ANNOTATION_TENANT_ID]?.trim() ?? "";
+  const missing = [clientId ? null : ANNOTATION_CLIENT_ID, tenantId ? null : ANNOTATION_TENANT_ID].filter(Boolean);
+  if (missing.length > 0) {
+    throw new ProviderError(
+      `Azure Container Registry: the pod's service account has no ${missing.join(" or ")} annotation (both the client id and the tenant id of the identity to pull as are required)`,
+    );
+  }
+  if (!CLIENT_ID_PATTERN.test(clientId)) {
+    throw new ProviderError(`Azure Container Registry: the annotation ${ANNOTATION_CLIENT_ID} must be a client id (a GUID)`);
+  }
+  if (!TENANT_PATTERN.test(tenantId)) {
+    throw new ProviderError(
+      `Azure Container Registry: the annotation ${ANNOTATION_TENANT_ID} must be a tenant id (a GUID or a domain name)`,
+    );
+  }
+  return { tenantId, clientId };
+}
+
+/** The sources AZURE_TOKEN_CREDENTIALS allows, or null for all. Throws on a value the SDK would not accept either. */
+export function allowedKinds(value: string | undefined): SourceKind[] | null {
   const v = value?.trim().toLowerCase();
   if (!v) return null;
   const kinds = NAMED[v];

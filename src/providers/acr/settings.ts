@@ -25,8 +25,8 @@ export interface AcrSettings {
 }
 
 // Tenant ids are GUIDs or domain names; they go into the authority URL's path.
-const TENANT = /^[A-Za-z0-9][A-Za-z0-9.-]{0,127}$/;
-const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,127}$/;
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export function readAcrSettings(settings: RegistrySettings, where: string): AcrSettings {
@@ -39,8 +39,8 @@ export function readAcrSettings(settings: RegistrySettings, where: string): AcrS
     if (typeof v !== "string" || !pattern.test(v)) return fail(`"${key}" must be ${what}`);
     return v;
   };
-  const tenantId = text("tenantId", TENANT, "a tenant id (a GUID or a domain name)");
-  const clientId = text("clientId", CLIENT_ID, "a client id (a GUID)");
+  const tenantId = text("tenantId", TENANT_PATTERN, "a tenant id (a GUID or a domain name)");
+  const clientId = text("clientId", CLIENT_ID_PATTERN, "a client id (a GUID)");
   const raw = settings.endpoint;
   let endpoint: URL | null = null;
   if (raw !== undefined) {

@@ -2,10 +2,18 @@
 // Each counts its calls and can be told to refuse or to hang.
 
 import type { Server } from "bun";
+import { decodeJwtClaims } from "../../../src/providers/acr/jwt.ts";
 import { makeJwt, nowSeconds } from "./jwt.ts";
 import type { TestCa } from "./tls.ts";
 
-export type Mode = "ok" | "refuse" | "hang";
+/**
+ * ok; refuse (a 4xx the service would send); hang (never answers); error
+ * (HTTP 500); garbage (200 with a body that is not JSON); slow (answers
+ * correctly after `delayMs`).
+ */
+export type Mode = "ok" | "refuse" | "hang" | "error" | "garbage" | "slow";
+/** The exchange can also answer 200 without a refresh token. */
+export type ExchangeMode = Mode | "no-refresh";
 
 export const ACR_SCOPE = "https://containerregistry.azure.net/.default";
 export const TENANT = "11111111-2222-3333-4444-555555555555";
@@ -14,6 +22,8 @@ export const CLIENT_SECRET = "fake-client-secret-value-123";
 
 interface Counting {
   url: string;
+  /** How long "slow" waits before answering. */
+  delayMs: number;
   calls: Record<string, number>;
   total(): number;
   /** Forget the counts. */
@@ -33,6 +43,7 @@ function hangs() {
 function counting(server: Server<undefined>, calls: Record<string, number>, release: () => void): Counting {
   return {
     url: server.url.origin,
+    delayMs: 500,
     calls,
     total: () => Object.values(calls).reduce((a, b) => a + b, 0),
     reset: () => Object.keys(calls).forEach((k) => delete calls[k]),
@@ -44,6 +55,24 @@ function counting(server: Server<undefined>, calls: Record<string, number>, rele
 }
 
 const bump = (calls: Record<string, number>, key: string) => (calls[key] = (calls[key] ?? 0) + 1);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The answer for the fault modes every fake shares, or null to answer normally. */
+async function fault(mode: Mode, delayMs: number, park: () => Promise<Response>): Promise<Response | null> {
+  switch (mode) {
+    case "hang":
+      return park();
+    case "error":
+      return new Response("internal error", { status: 500, headers: { "content-type": "text/plain" } });
+    case "garbage":
+      return new Response("<html><body>Service Unavailable", { status: 200, headers: { "content-type": "application/json" } });
+    case "slow":
+      await sleep(delayMs);
+      return null;
+    default:
+      return null;
+  }
+}
 
 export interface FakeEntra extends Counting {
   mode: Mode;
@@ -53,6 +82,16 @@ export interface FakeEntra extends Counting {
   lastForm: Record<string, string> | null;
   /** The client assertion of the last token request (a test value, not a secret). */
   lastAssertion: string | null;
+  /** Whether the last token request carried a client secret (the node's service principal). */
+  lastUsedSecret: boolean;
+  /**
+   * Federated identity credentials: client id → the assertion subject it
+   * trusts (`system:serviceaccount:<ns>:<name>`). An assertion for a client
+   * id not listed here is accepted only for CLIENT_ID, whatever its subject.
+   */
+  federated: Map<string, string>;
+  /** Tokens issued per client id. */
+  byClient: Record<string, number>;
 }
 
 /** An Entra ID authority over https: OpenID metadata and the v2.0 token endpoint. */
@@ -64,6 +103,10 @@ export function startFakeEntra(ca: TestCa): FakeEntra {
     issued: new Set<string>(),
     lastForm: null as Record<string, string> | null,
     lastAssertion: null as string | null,
+    lastUsedSecret: false,
+    federated: new Map<string, string>(),
+    byClient: {} as Record<string, number>,
+    delayMs: 500,
   };
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -91,13 +134,22 @@ export function startFakeEntra(ca: TestCa): FakeEntra {
         });
       }
       bump(calls, "token");
-      if (fake.mode === "hang") return h.park();
+      const faulty = await fault(fake.mode, fake.delayMs, h.park);
+      if (faulty) return faulty;
       const form = Object.fromEntries(new URLSearchParams(await req.text()));
       const { client_secret, client_assertion, ...safe } = form;
       fake.lastForm = safe;
       fake.lastAssertion = client_assertion ?? null;
-      const secretOk = client_secret === CLIENT_SECRET || (client_assertion !== undefined && client_assertion.length > 0);
-      if (fake.mode === "refuse" || form.client_id !== CLIENT_ID || !secretOk) {
+      fake.lastUsedSecret = client_secret !== undefined;
+      const clientId = form.client_id ?? "";
+      const trusted = fake.federated.get(clientId);
+      const assertionOk = client_assertion
+        ? trusted === undefined
+          ? clientId === CLIENT_ID
+          : decodeJwtClaims(client_assertion)?.sub === trusted
+        : false;
+      const secretOk = clientId === CLIENT_ID && client_secret === CLIENT_SECRET;
+      if (fake.mode === "refuse" || !(secretOk || assertionOk)) {
         return Response.json(
           {
             error: "invalid_client",
@@ -117,10 +169,11 @@ export function startFakeEntra(ca: TestCa): FakeEntra {
       const token = makeJwt({
         aud: "https://containerregistry.azure.net",
         tid: tenant,
-        appid: form.client_id,
+        appid: clientId,
         exp: nowSeconds() + 3600,
       });
       fake.issued.add(token);
+      bump(fake.byClient, clientId);
       return Response.json({ token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: token });
     },
   });
@@ -144,6 +197,7 @@ export function startFakeManagedIdentity(tenant = TENANT): FakeManagedIdentity {
     header: "fake-identity-header-xyz",
     issued: new Set<string>(),
     lastClientId: null as string | null,
+    delayMs: 500,
   };
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -151,7 +205,8 @@ export function startFakeManagedIdentity(tenant = TENANT): FakeManagedIdentity {
     async fetch(req) {
       const url = new URL(req.url);
       bump(calls, "token");
-      if (fake.mode === "hang") return h.park();
+      const faulty = await fault(fake.mode, fake.delayMs, h.park);
+      if (faulty) return faulty;
       if (req.headers.get("x-identity-header") !== fake.header) return Response.json({ error: "bad header" }, { status: 401 });
       fake.lastClientId = url.searchParams.get("client_id");
       if (fake.mode === "refuse") {
@@ -162,7 +217,7 @@ export function startFakeManagedIdentity(tenant = TENANT): FakeManagedIdentity {
       }
       const resource = url.searchParams.get("resource");
       const exp = nowSeconds() + 3600;
-      const token = makeJwt({ aud: resource, tid: tenant, exp });
+      const token = makeJwt({ aud: resource, tid: tenant, appid: fake.lastClientId ?? "system-assigned", exp });
       fake.issued.add(token);
       return Response.json({ access_token: token, expires_on: String(exp), resource, token_type: "Bearer" });
     },
@@ -171,7 +226,10 @@ export function startFakeManagedIdentity(tenant = TENANT): FakeManagedIdentity {
 }
 
 export interface FakeAcr extends Counting {
-  mode: Mode;
+  /** How /oauth2/exchange answers. */
+  mode: ExchangeMode;
+  /** How GET /v2/ answers ("ok": the 401 challenge). */
+  challengeMode: Mode;
   /** The Www-Authenticate header to send; default: a realm on this server. */
   challenge: string | null;
   /** Seconds of life of the refresh tokens it issues. */
@@ -188,7 +246,9 @@ export function startFakeAcr(service: string, accepts: (accessToken: string) => 
   const calls: Record<string, number> = {};
   const h = hangs();
   const fake = {
-    mode: "ok" as Mode,
+    mode: "ok" as ExchangeMode,
+    challengeMode: "ok" as Mode,
+    delayMs: 500,
     challenge: null as string | null,
     lifetime: 3 * 3600,
     fixedRefreshToken: null as string | null,
@@ -202,6 +262,8 @@ export function startFakeAcr(service: string, accepts: (accessToken: string) => 
       const url = new URL(req.url);
       if (req.method === "GET" && url.pathname === "/v2/") {
         bump(calls, "challenge");
+        const faulty = await fault(fake.challengeMode, fake.delayMs, h.park);
+        if (faulty) return faulty;
         const header = fake.challenge ?? `Bearer realm="${url.origin}/oauth2/token",service="${service}"`;
         return Response.json(
           { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] },
@@ -213,7 +275,9 @@ export function startFakeAcr(service: string, accepts: (accessToken: string) => 
       }
       if (req.method === "POST" && url.pathname === "/oauth2/exchange") {
         bump(calls, "exchange");
-        if (fake.mode === "hang") return h.park();
+        if (fake.mode === "no-refresh") return Response.json({ access_token: "not-what-was-asked" });
+        const faulty = await fault(fake.mode, fake.delayMs, h.park);
+        if (faulty) return faulty;
         const form = Object.fromEntries(new URLSearchParams(await req.text()));
         const { access_token, ...safe } = form;
         fake.lastForm = safe;
@@ -229,8 +293,10 @@ export function startFakeAcr(service: string, accepts: (accessToken: string) => 
             { status: 401 },
           );
         }
+        // The refresh token names the identity it was issued to, so tests can tell whose it is.
+        const appid = decodeJwtClaims(access_token)?.appid ?? null;
         const refresh =
-          fake.fixedRefreshToken ?? makeJwt({ jti: crypto.randomUUID(), aud: service, exp: nowSeconds() + fake.lifetime });
+          fake.fixedRefreshToken ?? makeJwt({ jti: crypto.randomUUID(), aud: service, appid, exp: nowSeconds() + fake.lifetime });
         fake.issued.push(refresh);
         return Response.json({ refresh_token: refresh });
       }

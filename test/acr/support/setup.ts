@@ -52,6 +52,20 @@ export function startWorld(service = LOGIN): World {
   };
 }
 
+/** Puts every fake back to its normal behaviour and forgets the counts, between tests. */
+export function resetWorld(w: World): void {
+  for (const f of [w.entra, w.mi, w.acr, w.thief]) {
+    f.reset();
+    f.delayMs = 500;
+  }
+  w.entra.mode = w.mi.mode = w.acr.mode = w.acr.challengeMode = "ok";
+  w.entra.federated.clear();
+  for (const k of Object.keys(w.entra.byClient)) delete w.entra.byClient[k];
+  w.acr.challenge = null;
+  w.acr.fixedRefreshToken = null;
+  w.acr.lifetime = 3 * 3600;
+}
+
 /** Base environment: trusts the test CA, Entra ID is the fake, IMDS is the thief (so nothing leaves 127.0.0.1). */
 function baseEnv(w: World): Record<string, string> {
   return {

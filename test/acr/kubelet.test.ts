@@ -1,0 +1,207 @@
+// docker-credential-acr as kubelet runs it in service-account-token mode
+// (KEP-4412): the built binary, a CredentialProviderRequest on stdin carrying
+// the pod's token and its service account's annotations, answers decoded with
+// kubelet's strict rules. The pod's token is the client assertion for the
+// client and tenant the annotations name; the node's identity (here both a
+// service principal and a managed identity) is never used for a pod.
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { DIST, requireDist, runCommand, runHelper, type TestEnv } from "../support/env.ts";
+import { decodeStrict, kubeletMatches, runAsKubelet } from "../support/kubelet.ts";
+import { cachedTokens } from "./support/cache.ts";
+import { expectCredential, NULL_GUID } from "./support/expect.ts";
+import { CLIENT_ID, TENANT } from "./support/fakes.ts";
+import { makeJwt, nowSeconds } from "./support/jwt.ts";
+import {
+  acrTestEnv,
+  LOGIN,
+  managedIdentityEnv,
+  resetWorld,
+  servicePrincipalEnv,
+  startWorld,
+  type World,
+} from "./support/setup.ts";
+import { decodeJwtClaims } from "../../src/providers/acr/jwt.ts";
+
+const V1 = "credentialprovider.kubelet.k8s.io/v1";
+const BIN = () => [join(DIST, "docker-credential-acr"), "get-credentials"];
+const CLIENT_ID_KEY = "kubernetes.azure.com/acr-client-id";
+const TENANT_ID_KEY = "kubernetes.azure.com/acr-tenant-id";
+const APP_A = "a0000000-0000-4000-8000-00000000000a";
+const APP_B = "b0000000-0000-4000-8000-00000000000b";
+const SUB_A = "system:serviceaccount:team-a:puller";
+const SUB_B = "system:serviceaccount:team-b:puller";
+
+/** A projected service account token as kubelet sends it (signed by the API server; here unsigned). */
+function podToken(sub: string, nonce: string): string {
+  const [, namespace, name] = /^system:serviceaccount:([^:]+):(.+)$/.exec(sub)!;
+  return makeJwt({
+    iss: "https://kubernetes.default.svc.cluster.local",
+    aud: ["api://AzureADTokenExchange"],
+    sub,
+    "kubernetes.io": { namespace, serviceaccount: { name, uid: `uid-${name}-${namespace}` }, pod: { name: `pod-${nonce}` } },
+    jti: nonce,
+    exp: nowSeconds() + 3600,
+  });
+}
+
+const annotations = (clientId: string, tenantId = TENANT) => ({ [CLIENT_ID_KEY]: clientId, [TENANT_ID_KEY]: tenantId });
+
+function request(token: string | null, serviceAccountAnnotations: Record<string, string> = {}, image = `${LOGIN}/team/app:v1`) {
+  return {
+    kind: "CredentialProviderRequest",
+    apiVersion: V1,
+    image,
+    ...(token === null ? {} : { serviceAccountToken: token, serviceAccountAnnotations }),
+  };
+}
+
+let w: World;
+let t: TestEnv;
+beforeAll(() => {
+  requireDist();
+  w = startWorld();
+});
+afterAll(async () => {
+  await w.stop();
+});
+afterEach(() => {
+  t?.cleanup();
+  resetWorld(w);
+});
+
+/** The node has both a service principal and a managed identity: neither may serve a pod. */
+function nodeEnv(): TestEnv {
+  t = acrTestEnv(w, { ...servicePrincipalEnv(w), ...managedIdentityEnv(w) });
+  w.entra.federated.set(APP_A, SUB_A).set(APP_B, SUB_B);
+  return t;
+}
+
+const password = (stdout: string) => decodeStrict(stdout, V1).auth[LOGIN]!.password;
+
+describe("kubelet service-account-token mode through the built binary", () => {
+  test("round trip: the pod's token is the assertion for the annotated client; auth keyed by the bare host", async () => {
+    nodeEnv();
+    const token = podToken(SUB_A, "1");
+    const image = `${LOGIN}/team/app@sha256:${"a".repeat(64)}`;
+    const r = await runAsKubelet(BIN(), t.env, request(token, annotations(APP_A), image));
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    const d = decodeStrict(r.stdout, V1);
+    expect(d.cacheKeyType).toBe("Registry");
+    expect(Object.keys(d.auth)).toEqual([LOGIN]);
+    expect(kubeletMatches(LOGIN, image)).toBe(true);
+    const auth = d.auth[LOGIN]!;
+    expect(auth.username).toBe(NULL_GUID);
+    expect(auth.password).toBe(w.acr.issued.at(-1)!);
+    expect(auth.password).not.toBe(token);
+    expect(decodeJwtClaims(auth.password)?.appid).toBe(APP_A);
+    // Within the refresh token's life (3 h): kubelet asks again at about half of it.
+    const life = (decodeJwtClaims(auth.password)!.exp as number) * 1000 - Date.now();
+    expect(d.cacheDurationMs!).toBeGreaterThan(0);
+    expect(d.cacheDurationMs!).toBeLessThanOrEqual(life / 2);
+
+    expect(w.entra.lastAssertion).toBe(token);
+    expect(w.entra.lastUsedSecret).toBe(false);
+    expect(w.entra.lastForm).toMatchObject({
+      client_id: APP_A,
+      scope: "https://containerregistry.azure.net/.default",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    });
+    expect(w.acr.lastForm).toEqual({ grant_type: "access_token", service: LOGIN, tenant: TENANT });
+    expect(w.mi.total() + w.thief.total()).toBe(0);
+  });
+
+  test("two service accounts get their own credentials, one exchange each; the same one again is a cache hit", async () => {
+    nodeEnv();
+    const ask = async (token: string, clientId: string) => {
+      const r = await runAsKubelet(BIN(), t.env, request(token, annotations(clientId)));
+      expect(r.stderr).toBe("");
+      return password(r.stdout);
+    };
+    const a = await ask(podToken(SUB_A, "1"), APP_A);
+    const b = await ask(podToken(SUB_B, "2"), APP_B);
+    // Team A again, with a rotated token (kubelet projects a new one per pod and hour).
+    const a2 = await ask(podToken(SUB_A, "3"), APP_A);
+    expect(a).not.toBe(b);
+    expect(decodeJwtClaims(b)?.appid).toBe(APP_B);
+    expect(a2).toBe(a);
+    expect(w.entra.byClient).toEqual({ [APP_A]: 1, [APP_B]: 1 });
+    expect(w.acr.calls.exchange).toBe(2);
+
+    // The node's own pull uses the node's identity and shares nothing with the pods.
+    const node = await runAsKubelet(BIN(), t.env, request(null));
+    expect(node.stderr).toBe("");
+    const n = password(node.stdout);
+    expect(new Set([a, b, n]).size).toBe(3);
+    expect(w.entra.byClient).toEqual({ [APP_A]: 1, [APP_B]: 1, [CLIENT_ID]: 1 });
+    expect(w.mi.total()).toBe(0);
+  });
+
+  test("the node's identity is not a fallback: a pod Entra ID refuses gets an error, not the node's credential", async () => {
+    nodeEnv();
+    // Team B's token asking for team A's application: the federation does not trust that subject.
+    const r = await runAsKubelet(BIN(), t.env, request(podToken(SUB_B, "1"), annotations(APP_A)));
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /^docker-credential-acr: Azure Container Registry: Entra ID refused the pod's service account as a0000000-0000-4000-8000-00000000000a in tenant [\w-]+ for myreg\.azurecr\.io: invalid_client: AADSTS7000215[^\n]*\n$/,
+    );
+    expect(w.entra.lastUsedSecret).toBe(false);
+    expect(w.entra.byClient).toEqual({});
+    expect(w.mi.total()).toBe(0);
+    expect(w.acr.calls.exchange ?? 0).toBe(0);
+    // …although the node's identity works for the node.
+    expectCredential(await runHelper("acr", ["get"], LOGIN, t.env));
+  });
+
+  test("a front end that answers with the pod's own token: refused, and nothing cached", async () => {
+    nodeEnv();
+    const token = podToken(SUB_A, "echo");
+    w.acr.fixedRefreshToken = token;
+    const r = await runAsKubelet(BIN(), t.env, request(token, annotations(APP_A)));
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("answered the token exchange with the pod's own service account token");
+    expect(r.stderr).not.toContain(token);
+    expect(cachedTokens(t.cacheDir)).toEqual([]);
+  });
+
+  test("missing or malformed annotations: one line on stderr, exit 1, no call", async () => {
+    nodeEnv();
+    const token = podToken(SUB_A, "1");
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{}, /no kubernetes\.azure\.com\/acr-client-id or kubernetes\.azure\.com\/acr-tenant-id annotation/],
+      [{ [CLIENT_ID_KEY]: APP_A }, /no kubernetes\.azure\.com\/acr-tenant-id annotation/],
+      [{ [TENANT_ID_KEY]: TENANT, [CLIENT_ID_KEY]: " " }, /no kubernetes\.azure\.com\/acr-client-id annotation/],
+      [annotations(APP_A, "../../evil.example/x"), /acr-tenant-id must be a tenant id/],
+      [annotations("app?x=1", TENANT), /acr-client-id must be a client id/],
+    ];
+    for (const [given, message] of cases) {
+      const r = await runAsKubelet(BIN(), t.env, request(token, given));
+      expect({ given, exitCode: r.exitCode, stdout: r.stdout }).toEqual({ given, exitCode: 1, stdout: "" });
+      expect(r.stderr).toStartWith("docker-credential-acr: Azure Container Registry: the ");
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.split("\n")).toEqual([expect.any(String), ""]);
+    }
+    expect(w.entra.total() + w.mi.total() + w.acr.total() + w.thief.total()).toBe(0);
+  });
+
+  test("configure kubelet --service-account-tokens asks for the Entra ID audience and both annotations", async () => {
+    nodeEnv();
+    const r = await runCommand(
+      [join(DIST, "docker-credential-acr"), "configure", "kubelet", "--service-account-tokens", "--format", "json"],
+      "",
+      t.env,
+    );
+    expect(r.exitCode).toBe(0);
+    const [entry] = JSON.parse(r.stdout).providers;
+    expect(entry.name).toBe("docker-credential-acr");
+    expect(entry.tokenAttributes).toMatchObject({
+      serviceAccountTokenAudience: "api://AzureADTokenExchange",
+      cacheType: "ServiceAccount",
+      requiredServiceAccountAnnotationKeys: [CLIENT_ID_KEY, TENANT_ID_KEY],
+    });
+  });
+});
