@@ -189,7 +189,17 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
   }
 }
 
-/** Runs the provider's fetch, and rejects at the deadline even if the provider ignores the signal. */
+/**
+ * The provider's own deadline handling (ctx.signal) gets this long to report
+ * which call was silent before the generic message wins.
+ */
+const DEADLINE_GRACE_MS = 250;
+
+/**
+ * Runs the provider's fetch, and rejects shortly after the deadline even if
+ * the provider ignores the signal. Refuses an expired token, and in
+ * service-account mode the pod's own token, before anything can cache it.
+ */
 export async function fetchWithDeadline(provider: Provider, target: Target, ctx: Context): Promise<Credential> {
   const remaining = ctx.deadline - ctx.now().getTime();
   if (remaining <= 0) throw new ProviderError(`${provider.title}: timed out before asking for a token`);
@@ -198,13 +208,16 @@ export async function fetchWithDeadline(provider: Provider, target: Target, ctx:
     timer = setTimeout(
       () =>
         reject(new ProviderError(`${provider.title}: no answer within ${Math.round(remaining / 100) / 10}s (deadline reached)`)),
-      remaining,
+      remaining + DEADLINE_GRACE_MS,
     );
   });
   try {
     const credential = await Promise.race([provider.fetch(target, ctx), timeout]);
     if (credential.expiresAt.getTime() <= ctx.now().getTime()) {
       throw new ProviderError(`${provider.title}: the token it returned has already expired`);
+    }
+    if (ctx.serviceAccount && credential.secret === ctx.serviceAccount.token) {
+      throw new ProviderError(`${provider.title}: refusing to return the service account token itself as a registry password`);
     }
     return credential;
   } finally {

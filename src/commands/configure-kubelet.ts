@@ -97,7 +97,8 @@ export function credentialProviderConfig(opts: Options): Record<string, YamlValu
         serviceAccountTokenAudience: opts.audience ?? sa.audience,
         // Cache per service account, so one pod's credential never serves another.
         cacheType: "ServiceAccount",
-        requireServiceAccount: false,
+        // kubelet refuses requireServiceAccount: false when annotation keys are required.
+        requireServiceAccount: (sa.requiredAnnotationKeys?.length ?? 0) > 0,
       };
       if (sa.requiredAnnotationKeys?.length) attrs.requiredServiceAccountAnnotationKeys = [...sa.requiredAnnotationKeys];
       if (sa.optionalAnnotationKeys?.length) attrs.optionalServiceAccountAnnotationKeys = [...sa.optionalAnnotationKeys];

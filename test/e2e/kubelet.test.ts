@@ -106,6 +106,15 @@ describe("kubelet mode through the built binaries", () => {
       serviceAccountTokenAudience: "my-project.svc.id.goog",
       cacheType: "ServiceAccount",
     });
+    // kubelet refuses requireServiceAccount: false when annotation keys are required (ACR's are).
+    const acr = await runCommand(
+      [join(DIST, "docker-credential-acr"), "configure", "kubelet", "--format=json", "--service-account-tokens"],
+      "",
+      t.env,
+    );
+    const acrAttrs = JSON.parse(acr.stdout).providers[0].tokenAttributes;
+    expect(acrAttrs.requiredServiceAccountAnnotationKeys.length).toBeGreaterThan(0);
+    expect(acrAttrs.requireServiceAccount).toBe(true);
     const oci = await runCommand(
       [join(DIST, "docker-credential-oci"), "configure", "kubelet", "--format=json", "--service-account-tokens"],
       "",
