@@ -17,11 +17,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PROVIDERS } from "../src/providers/index.ts";
 import { TokenCache } from "../src/cache.ts";
-import { cacheKey, targetFor } from "../src/resolve.ts";
 import { parseServerUrl } from "../src/registry.ts";
-import { EMPTY_CONFIG } from "../src/config.ts";
-import { silentLogger } from "../src/log.ts";
-import type { Context } from "../src/provider.ts";
+import { cacheKeyFor } from "../test/support/locks.ts";
 import { startFakeAws } from "../test/ecr/fake-aws.ts";
 import { startFakeMetadataServer } from "../test/gcr/fakes.ts";
 
@@ -104,19 +101,10 @@ function seedOurs(helper: string, env: Record<string, string>): string {
   const provider = PROVIDERS[helper]!;
   const parsed = parseServerUrl(HOSTS[helper]!);
   if (!parsed.ok) throw new Error(parsed.reason);
-  const target = targetFor(parsed.host, provider, EMPTY_CONFIG)!;
   const now = Date.now();
-  const ctx: Context = {
-    env,
-    now: () => new Date(now),
-    log: silentLogger,
-    signal: AbortSignal.timeout(1000),
-    deadline: now + 1000,
-    config: EMPTY_CONFIG,
-  };
   const secret = `bench-${helper}-${createHash("sha256").update(String(now)).digest("hex").slice(0, 16)}`;
   new TokenCache(env.CCH_CACHE_DIR!).write({
-    key: cacheKey(provider, target, ctx),
+    key: cacheKeyFor(provider, HOSTS[helper]!, env),
     provider: provider.name,
     host: parsed.host.key,
     username: "bench",

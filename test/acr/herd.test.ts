@@ -5,13 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TokenCache } from "../../src/cache.ts";
-import { EMPTY_CONFIG } from "../../src/config.ts";
-import { silentLogger } from "../../src/log.ts";
-import type { Context } from "../../src/provider.ts";
 import { provider } from "../../src/providers/acr.ts";
-import { parseServerUrl } from "../../src/registry.ts";
-import { cacheKey, targetFor } from "../../src/resolve.ts";
+import { deadPid, lockPathFor } from "../support/locks.ts";
 import { DIST, recordForLogScan, requireDist, runHelper, type TestEnv } from "../support/env.ts";
 import { expectCredential } from "./support/expect.ts";
 import { acrTestEnv, LOGIN, resetWorld, servicePrincipalEnv, startWorld, type World } from "./support/setup.ts";
@@ -38,30 +33,6 @@ afterAll(async () => {
   await w.stop();
 });
 
-/** The lock a `get` for LOGIN takes in this environment, computed as the resolver does. */
-function lockPath(t: TestEnv): string {
-  const parsed = parseServerUrl(LOGIN);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  const ctx: Context = {
-    env: t.env,
-    now: () => new Date(),
-    log: silentLogger,
-    signal: new AbortController().signal,
-    deadline: Date.now() + 10_000,
-    config: EMPTY_CONFIG,
-  };
-  // The endpoint setting does not enter the key; the identity (from t.env) does.
-  const target = targetFor(parsed.host, provider, EMPTY_CONFIG)!;
-  return new TokenCache(t.cacheDir).lockFor(cacheKey(provider, target, ctx));
-}
-
-/** The pid of a process that has exited and been reaped. */
-async function deadPid(): Promise<number> {
-  const p = Bun.spawn(["true"]);
-  await p.exited;
-  return p.pid;
-}
-
 describe("herd", () => {
   test(`${HERD} concurrent gets on a cold cache: one Entra ID call, one exchange, every process answers`, async () => {
     // A slow Entra ID keeps the refresh in flight while the others arrive and wait on the lock.
@@ -73,12 +44,12 @@ describe("herd", () => {
     expect(w.acr.calls.exchange).toBe(1);
     const issued = w.acr.issued.at(-1)!;
     for (const r of results) expect(expectCredential(r)).toBe(issued);
-    expect(existsSync(lockPath(t))).toBe(false);
+    expect(existsSync(lockPathFor(provider, LOGIN, t.env, t.cacheDir))).toBe(false);
   }, 120_000);
 
   test("a lock naming a dead process is broken at once: the get answers, with one exchange", async () => {
     const t = env({ CCH_TIMEOUT: "20" });
-    const lock = lockPath(t);
+    const lock = lockPathFor(provider, LOGIN, t.env, t.cacheDir);
     mkdirSync(t.cacheDir, { recursive: true, mode: 0o700 });
     // A fresh timestamp: only the dead pid makes it stale, not its age.
     writeFileSync(lock, `${await deadPid()} ${Date.now()} deadbeef`, { mode: 0o600 });
@@ -99,17 +70,17 @@ describe("herd", () => {
     try {
       for (let i = 0; i < 200 && (w.acr.calls.exchange ?? 0) === 0; i++) await Bun.sleep(50);
       expect(w.acr.calls.exchange).toBe(1);
-      expect(existsSync(lockPath(t))).toBe(true);
+      expect(existsSync(lockPathFor(provider, LOGIN, t.env, t.cacheDir))).toBe(true);
     } finally {
       victim.kill("SIGKILL");
     }
     expect(await victim.exited).not.toBe(0);
     recordForLogScan(LOGIN, await new Response(victim.stdout).text(), await new Response(victim.stderr).text());
-    expect(existsSync(lockPath(t))).toBe(true);
+    expect(existsSync(lockPathFor(provider, LOGIN, t.env, t.cacheDir))).toBe(true);
 
     w.acr.mode = "ok";
     expect(expectCredential(await get(t))).toBe(w.acr.issued.at(-1)!);
     expect(w.acr.calls.exchange).toBe(2);
-    expect(existsSync(lockPath(t))).toBe(false);
+    expect(existsSync(lockPathFor(provider, LOGIN, t.env, t.cacheDir))).toBe(false);
   });
 });

@@ -5,13 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TokenCache } from "../../src/cache.ts";
-import { EMPTY_CONFIG } from "../../src/config.ts";
-import { createLogger } from "../../src/log.ts";
-import type { Context } from "../../src/provider.ts";
 import { provider } from "../../src/providers/ecr.ts";
-import { parseServerUrl } from "../../src/registry.ts";
-import { cacheKey, targetFor } from "../../src/resolve.ts";
+import { deadPid, lockPathFor } from "../support/locks.ts";
 import { DIST, recordForLogScan, requireDist, type TestEnv } from "../support/env.ts";
 import { startFakeAws, type FakeAws } from "./fake-aws.ts";
 import { HOST, get, makeEcrEnv, secretOf } from "./support.ts";
@@ -37,29 +32,6 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-/** The lock file a `get` for HOST takes in this environment, computed as the resolver does. */
-function lockPath(t: TestEnv): string {
-  const parsed = parseServerUrl(HOST);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  const ctx: Context = {
-    env: t.env,
-    now: () => new Date(),
-    log: createLogger(null, "test"),
-    signal: new AbortController().signal,
-    deadline: Date.now() + 10_000,
-    config: EMPTY_CONFIG,
-  };
-  const target = targetFor(parsed.host, provider, EMPTY_CONFIG)!;
-  return new TokenCache(t.cacheDir).lockFor(cacheKey(provider, target, ctx));
-}
-
-/** The pid of a process that has exited (and been reaped), so nothing answers to it. */
-async function deadPid(): Promise<number> {
-  const p = Bun.spawn(["true"]);
-  await p.exited;
-  return p.pid;
-}
-
 describe("herd", () => {
   test(`${HERD} concurrent gets on a cold cache: one GetAuthorizationToken call, every process answers`, async () => {
     // A slow answer keeps the refresh in flight while the others arrive.
@@ -72,12 +44,12 @@ describe("herd", () => {
       expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 0, stderr: "" });
       expect(JSON.parse(r.stdout)).toEqual({ ServerURL: HOST, Username: "AWS", Secret: password });
     }
-    expect(existsSync(lockPath(t))).toBe(false);
+    expect(existsSync(lockPathFor(provider, HOST, t.env, t.cacheDir))).toBe(false);
   }, 120_000);
 
   test("a lock naming a dead process is broken at once: the get answers, with one call", async () => {
     const t = env({ CCH_TIMEOUT: "20" });
-    const lock = lockPath(t);
+    const lock = lockPathFor(provider, HOST, t.env, t.cacheDir);
     mkdirSync(t.cacheDir, { recursive: true, mode: 0o700 });
     // Fresh timestamp: only the dead pid makes it stale, not its age.
     writeFileSync(lock, `${await deadPid()} ${Date.now()} deadbeef`, { mode: 0o600 });
@@ -99,18 +71,18 @@ describe("herd", () => {
     try {
       for (let i = 0; i < 200 && fake.count("ecr") === 0; i++) await Bun.sleep(50);
       expect(fake.count("ecr")).toBe(1);
-      expect(existsSync(lockPath(t))).toBe(true);
+      expect(existsSync(lockPathFor(provider, HOST, t.env, t.cacheDir))).toBe(true);
     } finally {
       victim.kill("SIGKILL");
     }
     expect(await victim.exited).not.toBe(0);
     recordForLogScan(HOST, await new Response(victim.stdout).text(), await new Response(victim.stderr).text());
-    expect(existsSync(lockPath(t))).toBe(true);
+    expect(existsSync(lockPathFor(provider, HOST, t.env, t.cacheDir))).toBe(true);
 
     fake.mode = "ok";
     const r = await get(t, HOST);
     expect(secretOf(r)).toBe(fake.calls[1]!.password!);
     expect(fake.count("ecr")).toBe(2);
-    expect(existsSync(lockPath(t))).toBe(false);
+    expect(existsSync(lockPathFor(provider, HOST, t.env, t.cacheDir))).toBe(false);
   });
 });

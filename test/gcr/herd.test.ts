@@ -4,43 +4,15 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TokenCache } from "../../src/cache.ts";
-import { parseServerUrl } from "../../src/registry.ts";
-import { cacheKey, targetFor } from "../../src/resolve.ts";
 import { provider } from "../../src/providers/gcr.ts";
-import { silentLogger } from "../../src/log.ts";
-import type { Context } from "../../src/provider.ts";
 import { DIST, requireDist, runCommand } from "../support/env.ts";
+import { deadPid, lockPathFor } from "../support/locks.ts";
 import { decodeStrict, runAsKubelet } from "../support/kubelet.ts";
 import { startFakeMetadataServer, startFakeSts, type FakeMetadataServer } from "./fakes.ts";
 import { makeGcrEnv, type GcrTestEnv } from "./support.ts";
 import { AUDIENCE, kubeletRequest, OPT_IN, saToken, V1, workloadEnv } from "./pods.ts";
 
 const BIN = () => join(DIST, "docker-credential-gcr");
-
-/** The lock file a `get` for `host` takes, computed as the resolver does. */
-function lockFileFor(t: GcrTestEnv, host: string): string {
-  const parsed = parseServerUrl(host);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  const config = { path: null, timeoutSeconds: null, registries: new Map() };
-  const ctx: Context = {
-    env: t.env,
-    now: () => new Date(),
-    log: silentLogger,
-    signal: new AbortController().signal,
-    deadline: Date.now() + 10_000,
-    config,
-  };
-  const target = targetFor(parsed.host, provider, config)!;
-  return new TokenCache(t.cacheDir).lockFor(cacheKey(provider, target, ctx));
-}
-
-/** A pid that was just in use and is now gone. */
-async function deadPid(): Promise<number> {
-  const p = Bun.spawn(["true"]);
-  await p.exited;
-  return p.pid;
-}
 
 describe("herd and lock recovery (metadata server)", () => {
   let md: FakeMetadataServer;
@@ -73,7 +45,7 @@ describe("herd and lock recovery (metadata server)", () => {
   }, 90_000);
 
   test("a lock file naming a dead pid for this very key is broken, and the token fetched once", async () => {
-    const lock = lockFileFor(t, "gcr.io");
+    const lock = lockPathFor(provider, "gcr.io", t.env, t.cacheDir);
     mkdirSync(t.cacheDir, { recursive: true, mode: 0o700 });
     writeFileSync(lock, `${await deadPid()} ${Date.now()} deadbeef`, { mode: 0o600 });
     const r = await runCommand([BIN(), "get"], "gcr.io", { ...t.env, CCH_TIMEOUT: "5" }, { timeoutMs: 30_000 });
@@ -94,7 +66,7 @@ describe("herd and lock recovery (metadata server)", () => {
     // Wait until it holds the lock and is waiting on the token request.
     for (let i = 0; i < 500 && md.tokenCalls === 0; i++) await Bun.sleep(20);
     expect(md.tokenCalls).toBe(1);
-    expect(existsSync(lockFileFor(t, "gcr.io"))).toBe(true);
+    expect(existsSync(lockPathFor(provider, "gcr.io", t.env, t.cacheDir))).toBe(true);
     victim.kill("SIGKILL");
     await victim.exited;
     md.mode = "ok";

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TokenCache } from "../../src/cache.ts";
 import { DIST, requireDist } from "../support/env.ts";
+import { deadPid } from "../support/locks.ts";
 import { makeInstanceIdentity, startFakeFederation, startFakeMetadata, type FakeFederation, type FakeMetadata } from "./fakes.ts";
 import { credentialOf, setupOci, type OciTest } from "./setup.ts";
 
@@ -53,13 +54,6 @@ describe(`${PROCESSES} concurrent get on a cold cache`, () => {
     expect(metadata.counts.get("identity/cert.pem")).toBeLessThanOrEqual(2);
   }, 60_000);
 });
-
-/** A pid that was alive a moment ago and is not any more. */
-async function deadPid(): Promise<number> {
-  const p = Bun.spawn(["true"]);
-  await p.exited;
-  return p.pid;
-}
 
 describe("a lock left by a dead process is recovered", () => {
   test("a lock file naming a dead pid for the right key: the next storm still makes exactly one call", async () => {
