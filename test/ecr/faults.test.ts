@@ -3,39 +3,21 @@
 // went wrong, or with a cached token that is still valid; never a hang, never
 // an expired token. No timings are asserted beyond "it exited".
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DIST, requireDist, runHelper, type TestEnv } from "../support/env.ts";
+import { DIST, runHelper, type TestEnv } from "../support/env.ts";
 import { decodeStrict, runAsKubelet } from "../support/kubelet.ts";
-import { startFakeAws, type FakeAws, type Mode } from "./fake-aws.ts";
-import { ACCOUNT, HOST, REGION, ageCache, cachedEntries, makeEcrEnv, secretOf } from "./support.ts";
+import { type FakeAws, type Mode } from "./fake-aws.ts";
+import { ACCOUNT, HOST, REGION, ageCache, cachedEntries, useFakeAws, secretOf } from "./support.ts";
 
 const HOUR = 3600_000;
 /** Kill a `get` that outlives its 3 s deadline by this much: a hang would show up as a kill (exit 137). */
 const HARNESS_KILL_MS = 15_000;
 const TARGET = `ECR account ${ACCOUNT} in ${REGION}`;
 
-let fake: FakeAws;
-const envs: TestEnv[] = [];
-const env = () => {
-  const t = makeEcrEnv(fake, { extra: { CCH_TIMEOUT: "3" } });
-  envs.push(t);
-  return t;
-};
+const { fake, env } = useFakeAws({ extra: { CCH_TIMEOUT: "3" } });
 const get = (t: TestEnv, extra: Record<string, string> = {}) =>
   runHelper("ecr-login", ["get"], HOST, { ...t.env, ...extra }, { timeoutMs: HARNESS_KILL_MS });
-
-beforeAll(() => {
-  requireDist();
-  fake = startFakeAws();
-});
-afterEach(() => {
-  fake.reset();
-  for (const t of envs.splice(0)) t.cleanup();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
 
 interface Fault {
   name: string;

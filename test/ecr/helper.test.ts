@@ -1,33 +1,15 @@
 // docker-credential-ecr-login as docker runs it (the built binary, one process
 // per call) against the local fake AWS APIs.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { requireDist, runHelper, type TestEnv } from "../support/env.ts";
-import { startFakeAws, type FakeAws } from "./fake-aws.ts";
-import { ACCOUNT, ENV_KEY_ID, HOST, NOT_FOUND, REGION, ageCache, cachedEntries, get, makeEcrEnv, secretOf } from "./support.ts";
+import { runHelper, type TestEnv } from "../support/env.ts";
+
+import { ACCOUNT, ENV_KEY_ID, HOST, NOT_FOUND, REGION, ageCache, cachedEntries, get, useFakeAws, secretOf } from "./support.ts";
 
 const HOUR = 3600_000;
-let fake: FakeAws;
-const envs: TestEnv[] = [];
-const env = (options?: Parameters<typeof makeEcrEnv>[1]) => {
-  const t = makeEcrEnv(fake, options);
-  envs.push(t);
-  return t;
-};
-
-beforeAll(() => {
-  requireDist();
-  fake = startFakeAws();
-});
-afterEach(() => {
-  fake.reset();
-  for (const t of envs.splice(0)) t.cleanup();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
+const { fake, env } = useFakeAws();
 
 describe("private ECR", () => {
   test("a token round trip: signed for the host's region, split on the first ':'", async () => {

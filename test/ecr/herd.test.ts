@@ -2,35 +2,19 @@
 // GetAuthorizationToken call, and a lock left behind by a dead process is
 // recovered rather than waited on until the deadline.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { provider } from "../../src/providers/ecr.ts";
 import { deadPid, lockPathFor } from "../support/locks.ts";
-import { DIST, recordForLogScan, requireDist, type TestEnv } from "../support/env.ts";
-import { startFakeAws, type FakeAws } from "./fake-aws.ts";
-import { HOST, get, makeEcrEnv, secretOf } from "./support.ts";
+import { DIST, recordForLogScan } from "../support/env.ts";
+
+import { HOST, get, useFakeAws, secretOf } from "./support.ts";
 
 const HERD = 32;
-let fake: FakeAws;
-const envs: TestEnv[] = [];
-const env = (extra: Record<string, string> = {}) => {
-  const t = makeEcrEnv(fake, { extra });
-  envs.push(t);
-  return t;
-};
-
-beforeAll(() => {
-  requireDist();
-  fake = startFakeAws();
-});
-afterEach(() => {
-  fake.reset();
-  for (const t of envs.splice(0)) t.cleanup();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
+const aws = useFakeAws();
+const fake = aws.fake;
+const env = (extra: Record<string, string> = {}) => aws.env({ extra });
 
 describe("herd", () => {
   test(`${HERD} concurrent gets on a cold cache: one GetAuthorizationToken call, every process answers`, async () => {

@@ -4,12 +4,12 @@
 // which accepts only the tokens it was told about, each for one role), and
 // GetAuthorizationToken is signed with that role's session.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DIST, requireDist, runCommand, type TestEnv } from "../support/env.ts";
+import { DIST, runCommand } from "../support/env.ts";
 import { decodeStrict, kubeletMatches, runAsKubelet } from "../support/kubelet.ts";
-import { startFakeAws, type FakeAws } from "./fake-aws.ts";
-import { ENV_KEY_ID, HOST, REGION, cachedEntries, makeEcrEnv } from "./support.ts";
+
+import { ENV_KEY_ID, HOST, REGION, cachedEntries, useFakeAws } from "./support.ts";
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
 const ANNOTATION = "eks.amazonaws.com/ecr-role-arn";
@@ -37,27 +37,11 @@ const request = (token: string | null, annotations: Record<string, string> = {},
   ...(token === null ? {} : { serviceAccountToken: token, serviceAccountAnnotations: annotations }),
 });
 
-let fake: FakeAws;
-const envs: TestEnv[] = [];
-const env = (extra: Record<string, string> = {}) => {
-  // Node identity present (static keys) in every test, so its absence from the calls shows it was not used.
-  const t = makeEcrEnv(fake, { extra });
-  envs.push(t);
-  return t;
-};
+// Node identity present (static keys) in every test, so its absence from the calls shows it was not used.
+const aws = useFakeAws();
+const fake = aws.fake;
+const env = (extra: Record<string, string> = {}) => aws.env({ extra });
 const passwordOf = (stdout: string) => decodeStrict(stdout, V1).auth[HOST]!.password;
-
-beforeAll(() => {
-  requireDist();
-  fake = startFakeAws();
-});
-afterEach(() => {
-  fake.reset();
-  for (const t of envs.splice(0)) t.cleanup();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
 
 describe("kubelet service-account-token mode", () => {
   const tokenA = saToken("team-a", "puller", "uid-a", "1");

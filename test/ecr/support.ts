@@ -4,8 +4,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TokenCache } from "../../src/cache.ts";
-import { makeTestEnv, runHelper, type RunResult, type TestEnv } from "../support/env.ts";
-import type { FakeAws } from "./fake-aws.ts";
+import { afterAll, afterEach, beforeAll } from "bun:test";
+import { makeTestEnv, requireDist, runHelper, type RunResult, type TestEnv } from "../support/env.ts";
+import { startFakeAws, type FakeAws } from "./fake-aws.ts";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
@@ -63,4 +64,26 @@ export function ageCache(t: TestEnv, times: { issuedAgoMs: number; expiresInMs: 
 
 export function cachedEntries(t: TestEnv) {
   return new TokenCache(t.cacheDir).entries();
+}
+
+/**
+ * One fake AWS for a test file, reset after each test, stopped after the
+ * file; `env(options)` makes a test environment pointed at it that is
+ * cleaned up after the test.
+ */
+export function useFakeAws(defaults: Parameters<typeof makeEcrEnv>[1] = {}) {
+  const fake = startFakeAws();
+  const envs: TestEnv[] = [];
+  beforeAll(() => requireDist());
+  afterEach(() => {
+    fake.reset();
+    for (const t of envs.splice(0)) t.cleanup();
+  });
+  afterAll(() => fake.stop());
+  const env = (options: Parameters<typeof makeEcrEnv>[1] = {}): TestEnv => {
+    const t = makeEcrEnv(fake, { ...defaults, ...options, extra: { ...defaults.extra, ...options.extra } });
+    envs.push(t);
+    return t;
+  };
+  return { fake, env };
 }
