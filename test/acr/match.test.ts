@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { provider } from "../../src/providers/acr.ts";
 import { KUBELET_MATCH_IMAGES, matchLoginServer } from "../../src/providers/acr/hosts.ts";
 import { parseServerUrl } from "../../src/registry.ts";
+import { kubeletMatches } from "../support/kubelet.ts";
 
 const ACCEPTED: Array<[string, ReturnType<typeof matchLoginServer>]> = [
   ["myregistry.azurecr.io", { name: "myregistry", region: null, cloud: "public" }],
@@ -56,16 +57,6 @@ describe("matchLoginServer", () => {
     }
   });
 });
-
-/** kubelet's glob match on a host: same number of labels, each label a glob, `*` within one label. */
-function kubeletMatches(glob: string, host: string): boolean {
-  const g = glob.split(".");
-  const h = host.split(".");
-  if (g.length !== h.length) return false;
-  return g.every((label, i) =>
-    new RegExp(`^${label.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^.]*")}$`).test(h[i]!),
-  );
-}
 
 describe("kubeletMatchImages", () => {
   test("the provider declares them", () => {

@@ -4,6 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { kubeletGlobs, matchEcrHost, PRIVATE_SUFFIXES } from "../../src/providers/ecr/hosts.ts";
 import { provider } from "../../src/providers/ecr.ts";
+import { kubeletMatches } from "../support/kubelet.ts";
 
 const A = "123456789012";
 const accepted: Array<[string, ReturnType<typeof matchEcrHost>]> = [
@@ -89,17 +90,6 @@ describe("matchEcrHost", () => {
   test("is the provider's match", () => expect(provider.match).toBe(matchEcrHost));
 });
 
-/** kubelet's rule (REFERENCE §6): same number of labels, each label a glob where `*` never spans a dot. */
-function kubeletGlobMatches(glob: string, host: string): boolean {
-  const g = glob.split(".");
-  const h = host.split(".");
-  if (g.length !== h.length) return false;
-  return g.every((label, i) => {
-    const re = new RegExp("^" + label.replace(/[.+?^${}()|[\]\\-]/g, "\\$&").replace(/\*/g, "[^.]*") + "$");
-    return re.test(h[i]!);
-  });
-}
-
 describe("kubeletMatchImages", () => {
   const globs = provider.kubeletMatchImages ?? [];
 
@@ -116,11 +106,11 @@ describe("kubeletMatchImages", () => {
   });
 
   for (const [host] of accepted) {
-    test(`a glob covers ${host}`, () => expect(globs.some((g) => kubeletGlobMatches(g, host))).toBe(true));
+    test(`a glob covers ${host}`, () => expect(globs.some((g) => kubeletMatches(g, host))).toBe(true));
   }
 
   for (const host of foreign) {
-    test(`no glob covers ${JSON.stringify(host)}`, () => expect(globs.filter((g) => kubeletGlobMatches(g, host))).toEqual([]));
+    test(`no glob covers ${JSON.stringify(host)}`, () => expect(globs.filter((g) => kubeletMatches(g, host))).toEqual([]));
   }
 
   test("every glob, filled in with an account and a region, is a host the pattern accepts", () => {

@@ -10,6 +10,7 @@ import {
   matchGoogleRegistry,
 } from "../../src/providers/gcr/hosts.ts";
 import { parseServerUrl } from "../../src/registry.ts";
+import { kubeletMatches } from "../support/kubelet.ts";
 
 const ACCEPTED: Array<[string, ReturnType<typeof matchGoogleRegistry>]> = [
   ["gcr.io", { kind: "gcr", host: "gcr.io" }],
@@ -50,15 +51,7 @@ const REJECTED = [
   "127.0.0.1",
 ];
 
-/** kubelet's matchImages rule (REFERENCE.md §6): same label count, each label a glob, `*` inside one label. */
-function kubeletGlobMatches(glob: string, host: string): boolean {
-  const g = glob.split(".");
-  const h = host.split(".");
-  if (g.length !== h.length) return false;
-  return g.every((label, i) => new RegExp(`^${label.split("*").map(escape).join("[^.]*")}$`).test(h[i]!));
-}
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
-const coveredByKubelet = (host: string) => KUBELET_MATCH_IMAGES.some((g) => kubeletGlobMatches(g, host));
+const coveredByKubelet = (host: string) => KUBELET_MATCH_IMAGES.some((g) => kubeletMatches(g, host));
 
 describe("gcr host matching", () => {
   test.each(ACCEPTED)("accepts %s", (host, details) => {

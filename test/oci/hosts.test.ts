@@ -4,16 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { parseServerUrl } from "../../src/registry.ts";
 import { provider } from "../../src/providers/oci.ts";
 import { allOcirHosts, kubeletGlobs, matchOcirHost } from "../../src/providers/oci/hosts.ts";
-
-/** kubelet's matchImages rule for a bare host: same number of labels, each label a glob. */
-function kubeletMatches(glob: string, host: string): boolean {
-  const g = glob.split(".");
-  const h = host.split(".");
-  if (g.length !== h.length) return false;
-  return g.every((label, i) =>
-    new RegExp(`^${label.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^.]*")}$`).test(h[i]!),
-  );
-}
+import { kubeletMatches } from "../support/kubelet.ts";
 
 describe("matchOcirHost", () => {
   test("the three forms, for every realm", () => {
