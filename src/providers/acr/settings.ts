@@ -15,6 +15,7 @@
 
 import { ProviderError } from "../../provider.ts";
 import type { RegistrySettings } from "../../config.ts";
+import { parseSecretEndpoint } from "../../endpoint.ts";
 
 export const SETTINGS_KEYS = ["tenantId", "clientId", "endpoint"] as const;
 
@@ -27,7 +28,6 @@ export interface AcrSettings {
 // Tenant ids are GUIDs or domain names; they go into the authority URL's path.
 export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,127}$/;
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export function readAcrSettings(settings: RegistrySettings, where: string): AcrSettings {
   const fail = (problem: string): never => {
@@ -45,21 +45,11 @@ export function readAcrSettings(settings: RegistrySettings, where: string): AcrS
   let endpoint: URL | null = null;
   if (raw !== undefined) {
     if (typeof raw !== "string") return fail(`"endpoint" must be a URL such as https://myregistry.privatelink.azurecr.io`);
-    endpoint = parseEndpoint(raw) ?? fail(`"endpoint" must be https://host[:port], or http:// on 127.0.0.1, localhost or [::1]`);
+    endpoint = parseEndpoint(raw) ?? fail(`"endpoint" must be https://host[:port], or http:// on 127.0.0.1 or [::1]`);
   }
   return { tenantId, clientId, endpoint };
 }
 
 export function parseEndpoint(raw: string): URL | null {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return null;
-  }
-  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") return null;
-  if (url.pathname !== "/" && url.pathname !== "") return null;
-  if (url.protocol === "https:") return url;
-  if (url.protocol === "http:" && LOOPBACK.has(url.hostname)) return url;
-  return null;
+  return parseSecretEndpoint(raw, { path: false });
 }

@@ -12,6 +12,7 @@
 
 import { ConfigError } from "../../config.ts";
 import type { RegistrySettings } from "../../config.ts";
+import { parseSecretEndpoint } from "../../endpoint.ts";
 
 export const GCR_SETTINGS_KEYS = ["source", "impersonateServiceAccount", "delegates", "impersonationEndpoint"] as const;
 
@@ -45,8 +46,8 @@ export function parseGcrSettings(settings: RegistrySettings, host: string, confi
     fail(`"delegates" must be a list of service account e-mails`);
   }
   const endpoint = settings.impersonationEndpoint ?? null;
-  if (endpoint !== null && (typeof endpoint !== "string" || !isSafeEndpoint(endpoint))) {
-    fail(`"impersonationEndpoint" must be an https:// URL (http:// only on 127.0.0.1 or localhost)`);
+  if (endpoint !== null && (typeof endpoint !== "string" || parseSecretEndpoint(endpoint) === null)) {
+    fail(`"impersonationEndpoint" must be an https:// URL (http:// only on 127.0.0.1 or [::1])`);
   }
   return {
     source: source as GcrSettings["source"],
@@ -56,17 +57,4 @@ export function parseGcrSettings(settings: RegistrySettings, host: string, confi
       endpoint: endpoint === null ? null : (endpoint as string).replace(/\/+$/, ""),
     },
   };
-}
-
-/** The source token travels to this endpoint: plain http only to this machine. */
-function isSafeEndpoint(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password || url.search || url.hash) return false;
-  if (url.protocol === "https:") return true;
-  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost");
 }

@@ -17,6 +17,7 @@
 //   node never silently changes what unannotated pods pull with).
 
 import type { Context, ServiceAccountIdentity } from "../../provider.ts";
+import { parseSecretEndpoint } from "../../endpoint.ts";
 
 type Env = Context["env"];
 
@@ -53,10 +54,10 @@ export function podOptedIn(sa: ServiceAccountIdentity | undefined): sa is Servic
 export function workloadConfig(env: Env): WorkloadConfig {
   const get = (name: string): string => (env[name] ?? "").trim();
   const stsEndpoint = get(WORKLOAD_ENV.stsEndpoint) || GOOGLE_STS_ENDPOINT;
-  if (!isSafeEndpoint(stsEndpoint)) {
+  if (parseSecretEndpoint(stsEndpoint, { query: true }) === null) {
     return {
       ok: false,
-      reason: `${WORKLOAD_ENV.stsEndpoint} must be an https:// URL (http:// only on 127.0.0.1 or localhost)`,
+      reason: `${WORKLOAD_ENV.stsEndpoint} must be an https:// URL (http:// only on 127.0.0.1 or [::1])`,
     };
   }
   const explicit = get(WORKLOAD_ENV.audience);
@@ -100,17 +101,4 @@ function workloadPool(env: Env): string | null {
   const project = (env[WORKLOAD_ENV.projectId] || env.GOOGLE_CLOUD_PROJECT || "").trim();
   // Project ids: 6-30 of [a-z0-9-]; domain-scoped ones carry `domain:`.
   return /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(project) ? `${project}.svc.id.goog` : null;
-}
-
-/** The pod's token travels to this endpoint: plain http only to this machine (tests). */
-function isSafeEndpoint(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password || url.hash) return false;
-  if (url.protocol === "https:") return true;
-  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost");
 }

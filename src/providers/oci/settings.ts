@@ -37,6 +37,7 @@
 
 import { ProviderError } from "../../provider.ts";
 import type { RegistrySettings } from "../../config.ts";
+import { parseSecretEndpoint } from "../../endpoint.ts";
 
 export const TITLE = "Oracle Cloud Infrastructure Registry";
 export const SETTINGS_KEYS = ["auth", "configFile", "profile", "tokenEndpoint"] as const;
@@ -91,27 +92,13 @@ export function readSettings(settings: RegistrySettings, env: Env): OciSettings 
   };
 }
 
-// Addresses, not names: "localhost" is whatever the resolver says.
-const LOOPBACK = new Set(["127.0.0.1", "[::1]"]);
-
 /**
  * A base URL that will receive a signed request: https anywhere, plain http
  * only on this machine. Returned without a trailing slash.
  */
 export function checkEndpoint(value: string, where: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ProviderError(`${TITLE}: ${where} is not a URL`);
-  }
-  const ok =
-    url.username === "" &&
-    url.password === "" &&
-    url.search === "" &&
-    url.hash === "" &&
-    (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname)));
-  if (!ok) throw new ProviderError(`${TITLE}: ${where} must be an https URL, or http to 127.0.0.1 (no user, query or fragment)`);
+  const url = parseSecretEndpoint(value);
+  if (!url) throw new ProviderError(`${TITLE}: ${where} must be an https URL, or http to 127.0.0.1 (no user, query or fragment)`);
   return url.href.replace(/\/+$/, "");
 }
 
