@@ -184,5 +184,6 @@ test("helpText names the settings keys and environment variables", () => {
   ]) {
     expect(provider.helpText).toContain(word);
   }
-  expect(provider.serviceAccountTokens).toEqual({ audience: "https://kubernetes.default.svc.cluster.local" });
+  expect(provider.serviceAccountTokens).toMatchObject({ audience: "https://kubernetes.default.svc.cluster.local" });
+  expect(Object.keys(provider.serviceAccountTokens?.env ?? {})).toEqual(["CCH_OCI_PROXYMUX_URL", "CCH_OCI_KUBERNETES_CA_FILE"]);
 });
