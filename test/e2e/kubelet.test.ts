@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { DIST, ROOT, makeTestEnv, requireDist, runCommand, type TestEnv } from "../support/env.ts";
-import { decodeStrict, kubeletMatches, runAsKubelet } from "../support/kubelet.ts";
+import { decodeStrict, kubeletMatches, runAsKubelet, serviceAccountToken } from "../support/kubelet.ts";
 import { startCountingServer, type CountingServer } from "../fixtures/counting-server.ts";
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
@@ -18,16 +18,8 @@ const request = (image: string, apiVersion = V1, extra: object = {}) => ({
   ...extra,
 });
 
-/** A JWT-shaped service account token (kubelet's are signed; the helper only reads the claims). */
-function saToken(namespace: string, name: string, uid: string, nonce = "n"): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const claims = {
-    sub: `system:serviceaccount:${namespace}:${name}`,
-    "kubernetes.io": { namespace, serviceaccount: { name, uid } },
-    nonce,
-  };
-  return `${b64({ alg: "RS256" })}.${b64(claims)}.signature-${nonce}`;
-}
+const saToken = (namespace: string, name: string, uid: string, nonce = "n") =>
+  serviceAccountToken(namespace, name, uid, { nonce });
 
 let t: TestEnv;
 let server: CountingServer;

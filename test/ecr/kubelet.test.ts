@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { DIST, runCommand } from "../support/env.ts";
-import { decodeStrict, kubeletMatches, runAsKubelet } from "../support/kubelet.ts";
+import { decodeStrict, kubeletMatches, runAsKubelet, serviceAccountToken } from "../support/kubelet.ts";
 
 import { ENV_KEY_ID, HOST, REGION, cachedEntries, useFakeAws } from "./support.ts";
 
@@ -15,20 +15,10 @@ const V1 = "credentialprovider.kubelet.k8s.io/v1";
 const ANNOTATION = "eks.amazonaws.com/ecr-role-arn";
 const ROLE_A = "arn:aws:iam::123456789012:role/team-a-pull";
 const ROLE_B = "arn:aws:iam::123456789012:role/team-b-pull";
+const saToken = (namespace: string, name: string, uid: string, nonce: string) =>
+  serviceAccountToken(namespace, name, uid, { nonce, audience: "sts.amazonaws.com" });
 const IMAGE = `${HOST}/team/app:v1`;
 const BIN = () => [join(DIST, "docker-credential-ecr-login"), "get-credentials"];
-
-/** A JWT-shaped service account token (kubelet's are signed; the helper only reads the claims). */
-function saToken(namespace: string, name: string, uid: string, nonce: string): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const claims = {
-    aud: ["sts.amazonaws.com"],
-    sub: `system:serviceaccount:${namespace}:${name}`,
-    "kubernetes.io": { namespace, serviceaccount: { name, uid } },
-    nonce,
-  };
-  return `${b64({ alg: "RS256", kid: "test" })}.${b64(claims)}.sig-${nonce}-${"x".repeat(24)}`;
-}
 
 const request = (token: string | null, annotations: Record<string, string> = {}, image = IMAGE) => ({
   kind: "CredentialProviderRequest",

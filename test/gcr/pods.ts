@@ -4,6 +4,7 @@
 
 import type { FakeMetadataServer, FakeSts } from "./fakes.ts";
 import { makeGcrEnv, type GcrTestEnv } from "./support.ts";
+import { serviceAccountToken } from "../support/kubelet.ts";
 
 export const V1 = "credentialprovider.kubelet.k8s.io/v1";
 export const IDENTITY_PROVIDER =
@@ -11,17 +12,9 @@ export const IDENTITY_PROVIDER =
 export const AUDIENCE = `identitynamespace:cch-test-project.svc.id.goog:${IDENTITY_PROVIDER}`;
 export const OPT_IN = { "iam.gke.io/enable-wi-image-pull": "true" };
 
-/** A JWT-shaped service account token, as kubelet sends (the helper only reads its claims). */
-export function saToken(namespace: string, name: string, uid: string, nonce = "n"): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const claims = {
-    aud: ["cch-test-project.svc.id.goog"],
-    sub: `system:serviceaccount:${namespace}:${name}`,
-    "kubernetes.io": { namespace, serviceaccount: { name, uid } },
-    nonce,
-  };
-  return `${b64({ alg: "RS256", kid: "k" })}.${b64(claims)}.sig-${nonce}`;
-}
+/** A pod's token with GKE's audience. */
+export const saToken = (namespace: string, name: string, uid: string, nonce = "n"): string =>
+  serviceAccountToken(namespace, name, uid, { nonce, audience: "cch-test-project.svc.id.goog" });
 
 export function kubeletRequest(image: string, token?: string, annotations?: Record<string, string>): object {
   return {

@@ -32,7 +32,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DIST, recordForLogScan, requireDist, runCommand } from "../support/env.ts";
-import { decodeStrict, runAsKubelet } from "../support/kubelet.ts";
+import { decodeStrict, runAsKubelet, serviceAccountToken } from "../support/kubelet.ts";
 import { makeLocalTls, startFakeProxymux, type FakeProxymux, type LocalTls } from "./proxymux.ts";
 import { credentialOf, setupOci, type OciTest } from "./setup.ts";
 
@@ -41,17 +41,8 @@ requireDist();
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
 const BIN = () => join(DIST, "docker-credential-oci");
 
-/** A JWT-shaped service account token (kubelet's are signed by the API server; we only read claims). */
-function saToken(namespace: string, name: string, uid: string, nonce: string): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const claims = {
-    aud: ["https://kubernetes.default.svc.cluster.local"],
-    sub: `system:serviceaccount:${namespace}:${name}`,
-    "kubernetes.io": { namespace, serviceaccount: { name, uid } },
-    nonce,
-  };
-  return `${b64({ alg: "RS256" })}.${b64(claims)}.sig-${nonce}`;
-}
+const saToken = (namespace: string, name: string, uid: string, nonce: string) =>
+  serviceAccountToken(namespace, name, uid, { nonce });
 const request = (image: string, token: string) => ({
   kind: "CredentialProviderRequest",
   apiVersion: V1,

@@ -118,3 +118,25 @@ function globLabel(pattern: string, label: string): boolean {
   );
   return re.test(label);
 }
+
+/**
+ * A JWT-shaped projected service account token, as kubelet sends it (the API
+ * server signs real ones; the helpers only read the claims). Distinct nonces
+ * make distinct tokens for the same service account (rotation).
+ */
+export function serviceAccountToken(
+  namespace: string,
+  name: string,
+  uid: string,
+  options: { nonce?: string; audience?: string } = {},
+): string {
+  const nonce = options.nonce ?? "n";
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const claims = {
+    aud: [options.audience ?? "https://kubernetes.default.svc.cluster.local"],
+    sub: `system:serviceaccount:${namespace}:${name}`,
+    "kubernetes.io": { namespace, serviceaccount: { name, uid } },
+    nonce,
+  };
+  return `${b64({ alg: "RS256", kid: "test" })}.${b64(claims)}.sig-${nonce}-${"x".repeat(24)}`;
+}
