@@ -7,41 +7,19 @@
 // the exchange, an unreachable authority, a refresh token that is already
 // expired and an expired cache entry with a refusing cloud; this file covers the rest.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { requireDist, runHelper, type TestEnv } from "../support/env.ts";
+import { describe, expect, test } from "bun:test";
+import { runHelper, type TestEnv } from "../support/env.ts";
 import { ageCachedToken, cachedTokens } from "./support/cache.ts";
 import { expectCredential, expectError } from "./support/expect.ts";
-import {
-  acrTestEnv,
-  LOGIN,
-  managedIdentityEnv,
-  resetWorld,
-  servicePrincipalEnv,
-  startWorld,
-  type World,
-} from "./support/setup.ts";
+import { acrTestEnv, LOGIN, managedIdentityEnv, servicePrincipalEnv, useWorld } from "./support/setup.ts";
 
-let w: World;
-const envs: TestEnv[] = [];
+const { w, track } = useWorld();
 const env = (extra: Record<string, string>, registries: Record<string, unknown> = {}) => {
   const t = acrTestEnv(w, { CCH_TIMEOUT: "2", ...extra }, registries);
-  envs.push(t);
-  return t;
+  return track(t);
 };
 const get = (t: TestEnv) => runHelper("acr", ["get"], LOGIN, t.env);
 const SP = /for the service principal aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee in tenant 11111111-2222-3333-4444-555555555555$/;
-
-beforeAll(() => {
-  requireDist();
-  w = startWorld();
-});
-afterEach(() => {
-  for (const t of envs.splice(0)) t.cleanup();
-  resetWorld(w);
-});
-afterAll(async () => {
-  await w.stop();
-});
 
 /** A login server that accepts connections and then says nothing, or hangs up at once. */
 function startTcp(behaviour: "silent" | "hang-up") {

@@ -1,42 +1,20 @@
 // docker-credential-acr as docker runs it (the built executable, a subprocess)
 // against local fakes of Entra ID, managed identity and an ACR front end.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, requireDist, runHelper, type TestEnv } from "../support/env.ts";
+import { freePort, runHelper, type TestEnv } from "../support/env.ts";
 import { ageCachedToken, cachedTokens } from "./support/cache.ts";
 import { expectCredential, expectError } from "./support/expect.ts";
 import { ACR_SCOPE, CLIENT_ID, CLIENT_SECRET, TENANT } from "./support/fakes.ts";
 import { makeJwt, nowSeconds } from "./support/jwt.ts";
-import {
-  acrTestEnv,
-  LOGIN,
-  managedIdentityEnv,
-  noIdentityEnv,
-  resetWorld,
-  servicePrincipalEnv,
-  startWorld,
-  type World,
-} from "./support/setup.ts";
+import { acrTestEnv, LOGIN, managedIdentityEnv, noIdentityEnv, servicePrincipalEnv, useWorld } from "./support/setup.ts";
 
 const NOT_FOUND = "credentials not found in native keychain\n";
 
-let w: World;
-const envs: TestEnv[] = [];
-const env = (t: TestEnv) => (envs.push(t), t);
-
-beforeAll(() => {
-  requireDist();
-  w = startWorld();
-});
-afterAll(async () => {
-  await w.stop();
-});
-afterEach(() => {
-  for (const t of envs.splice(0)) t.cleanup();
-  resetWorld(w);
-});
+const { w, track } = useWorld();
+const env = track;
 
 const get = (t: TestEnv, host = LOGIN, extra: Record<string, string> = {}) =>
   runHelper("acr", ["get"], host, { ...t.env, ...extra });

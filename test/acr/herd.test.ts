@@ -2,36 +2,22 @@
 // make one Entra ID call and one exchange, and a lock left behind by a dead
 // process is recovered rather than waited on until the deadline.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { provider } from "../../src/providers/acr.ts";
 import { deadPid, lockPathFor } from "../support/locks.ts";
-import { DIST, recordForLogScan, requireDist, runHelper, type TestEnv } from "../support/env.ts";
+import { DIST, recordForLogScan, runHelper, type TestEnv } from "../support/env.ts";
 import { expectCredential } from "./support/expect.ts";
-import { acrTestEnv, LOGIN, resetWorld, servicePrincipalEnv, startWorld, type World } from "./support/setup.ts";
+import { acrTestEnv, LOGIN, servicePrincipalEnv, useWorld } from "./support/setup.ts";
 
 const HERD = 32;
-let w: World;
-const envs: TestEnv[] = [];
+const { w, track } = useWorld();
 const env = (extra: Record<string, string> = {}) => {
   const t = acrTestEnv(w, { ...servicePrincipalEnv(w), ...extra });
-  envs.push(t);
-  return t;
+  return track(t);
 };
 const get = (t: TestEnv) => runHelper("acr", ["get"], LOGIN, t.env);
-
-beforeAll(() => {
-  requireDist();
-  w = startWorld();
-});
-afterEach(() => {
-  for (const t of envs.splice(0)) t.cleanup();
-  resetWorld(w);
-});
-afterAll(async () => {
-  await w.stop();
-});
 
 describe("herd", () => {
   test(`${HERD} concurrent gets on a cold cache: one Entra ID call, one exchange, every process answers`, async () => {

@@ -5,23 +5,15 @@
 // client and tenant the annotations name; the node's identity (here both a
 // service principal and a managed identity) is never used for a pod.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DIST, requireDist, runCommand, runHelper, type TestEnv } from "../support/env.ts";
+import { DIST, runCommand, runHelper, type TestEnv } from "../support/env.ts";
 import { decodeStrict, kubeletMatches, runAsKubelet } from "../support/kubelet.ts";
 import { cachedTokens } from "./support/cache.ts";
 import { expectCredential, NULL_GUID } from "./support/expect.ts";
 import { CLIENT_ID, TENANT } from "./support/fakes.ts";
 import { makeJwt, nowSeconds } from "./support/jwt.ts";
-import {
-  acrTestEnv,
-  LOGIN,
-  managedIdentityEnv,
-  resetWorld,
-  servicePrincipalEnv,
-  startWorld,
-  type World,
-} from "./support/setup.ts";
+import { acrTestEnv, LOGIN, managedIdentityEnv, servicePrincipalEnv, useWorld } from "./support/setup.ts";
 import { decodeJwtClaims } from "../../src/providers/acr/jwt.ts";
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
@@ -57,23 +49,12 @@ function request(token: string | null, serviceAccountAnnotations: Record<string,
   };
 }
 
-let w: World;
+const { w, track } = useWorld();
 let t: TestEnv;
-beforeAll(() => {
-  requireDist();
-  w = startWorld();
-});
-afterAll(async () => {
-  await w.stop();
-});
-afterEach(() => {
-  t?.cleanup();
-  resetWorld(w);
-});
 
 /** The node has both a service principal and a managed identity: neither may serve a pod. */
 function nodeEnv(): TestEnv {
-  t = acrTestEnv(w, { ...servicePrincipalEnv(w), ...managedIdentityEnv(w) });
+  t = track(acrTestEnv(w, { ...servicePrincipalEnv(w), ...managedIdentityEnv(w) }));
   w.entra.federated.set(APP_A, SUB_A).set(APP_B, SUB_B);
   return t;
 }

@@ -3,7 +3,8 @@
 // be called; plus environments for the docker-credential-acr subprocess.
 
 import { join } from "node:path";
-import { makeTestEnv, type TestEnv } from "../../support/env.ts";
+import { afterAll, afterEach, beforeAll } from "bun:test";
+import { makeTestEnv, requireDist, type TestEnv } from "../../support/env.ts";
 import {
   CLIENT_ID,
   CLIENT_SECRET,
@@ -93,4 +94,20 @@ export function acrTestEnv(w: World, env: Record<string, string>, registries: Re
   const t = makeTestEnv(env);
   t.writeConfig({ registries: { [LOGIN]: { endpoint: w.acr.url }, ...registries } });
   return t;
+}
+
+/**
+ * One world of fakes for a test file: reset after each test, stopped after
+ * the file. `track(t)` cleans a test environment up after its test.
+ */
+export function useWorld(): { w: World; track: (t: TestEnv) => TestEnv } {
+  const w = startWorld();
+  const envs: TestEnv[] = [];
+  beforeAll(() => requireDist());
+  afterEach(() => {
+    for (const t of envs.splice(0)) t.cleanup();
+    resetWorld(w);
+  });
+  afterAll(() => w.stop());
+  return { w, track: (t) => (envs.push(t), t) };
 }
