@@ -2,7 +2,7 @@
 // docker runs it. Nothing here depends on timing except through CCH_TIMEOUT,
 // the deadline the helper itself enforces.
 
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { requireDist, runHelper } from "../support/env.ts";
 import { startFakeMetadataServer, type FakeMetadataServer } from "./fakes.ts";

@@ -10,60 +10,17 @@
 // What this proves and what it does not: see the header of kubelet.test.ts.
 
 import { createPublicKey } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { mintJwt, type FakeOcir, type Mode } from "./fakes.ts";
+import { makeTestCa, type TestCa } from "../support/tls.ts";
 
-export interface LocalTls {
-  /** The CA certificate file (what CCH_OCI_KUBERNETES_CA_FILE names). */
-  caFile: string;
-  cert: string;
-  key: string;
-}
+/** The cluster CA file (what CCH_OCI_KUBERNETES_CA_FILE names) and the proxymux's certificate for 127.0.0.1. */
+export type LocalTls = TestCa;
 
-async function openssl(dir: string, args: string[]): Promise<void> {
-  const p = Bun.spawn(["openssl", ...args], { cwd: dir, stdout: "pipe", stderr: "pipe" });
-  if ((await p.exited) !== 0) throw new Error(`openssl ${args[0]} failed: ${await new Response(p.stderr).text()}`);
-}
-
-/** A CA (the "cluster CA") and a server certificate for 127.0.0.1 it signed, in `dir`. */
+/** A CA (the "cluster CA") and a server certificate for 127.0.0.1 it signed, in `dir`/`name`. */
 export async function makeLocalTls(dir: string, name = "cluster"): Promise<LocalTls> {
-  mkdirSync(dir, { recursive: true });
-  const ca = `${name}-ca`;
-  await openssl(
-    dir,
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${ca}.key`, "-out", `${ca}.pem`].concat([
-      "-days",
-      "2",
-      "-subj",
-      `/CN=${name} test CA`,
-    ]),
-  );
-  await openssl(
-    dir,
-    ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}-server.key`].concat([
-      "-out",
-      `${name}-server.csr`,
-      "-subj",
-      "/CN=127.0.0.1",
-    ]),
-  );
-  writeFileSync(join(dir, `${name}-ext.cnf`), "subjectAltName=IP:127.0.0.1\n");
-  await openssl(
-    dir,
-    ["x509", "-req", "-in", `${name}-server.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`].concat([
-      "-CAcreateserial",
-      "-out",
-      `${name}-server.pem`,
-      "-days",
-      "2",
-      "-extfile",
-      `${name}-ext.cnf`,
-    ]),
-  );
-  const read = (f: string) => Bun.file(join(dir, f)).text();
-  return { caFile: join(dir, `${ca}.pem`), cert: await read(`${name}-server.pem`), key: await read(`${name}-server.key`) };
+  return makeTestCa(join(dir, name));
 }
 
 export interface FakeProxymux {

@@ -4,7 +4,7 @@
 import type { Server } from "bun";
 import { decodeJwtClaims } from "../../../src/providers/acr/jwt.ts";
 import { makeJwt, nowSeconds } from "./jwt.ts";
-import type { TestCa } from "./tls.ts";
+import type { TestCa } from "../../support/tls.ts";
 
 /**
  * ok; refuse (a 4xx the service would send); hang (never answers); error

@@ -17,7 +17,7 @@ import {
   type FakeEntra,
   type FakeManagedIdentity,
 } from "./fakes.ts";
-import { makeTestCa, type TestCa } from "./tls.ts";
+import { makeTestCa, type TestCa } from "../../support/tls.ts";
 
 export const LOGIN = "myreg.azurecr.io";
 

@@ -1,8 +1,9 @@
 // A throw-away certificate authority and a leaf for 127.0.0.1/localhost, made
-// with openssl in the test's temp dir. The helper trusts the CA through
-// NODE_EXTRA_CA_CERTS, which Bun honours for fetch and node:https, in `bun`
-// and in a `bun build --compile` executable alike (checked by hand and by the
-// round-trip tests here): MSAL insists on an https authority.
+// with openssl in the test's temp dir: for fakes that must speak https (the
+// Entra ID authority, since MSAL insists on https; the OKE proxymux). Helpers
+// trust the CA through NODE_EXTRA_CA_CERTS, which Bun honours for fetch and
+// node:https, in `bun` and in a compiled executable alike, or through a
+// CA-file setting.
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
