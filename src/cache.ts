@@ -106,6 +106,36 @@ export function parseCacheEntry(text: string): CacheEntry | null {
   };
 }
 
+/** A failure remembered for a while (see ProviderError.recurForMs). */
+export interface RememberedFailure {
+  message: string;
+  /** Epoch milliseconds. */
+  until: number;
+}
+
+const FAILURE_SUFFIX = ".failure.json";
+
+/** Reads a remembered failure for `key`; null when none, expired, or unreadable. */
+export function readFailure(cache: TokenCache, key: string, now: number): RememberedFailure | null {
+  const file = cache.fileFor(key).replace(ENTRY_SUFFIX, FAILURE_SUFFIX);
+  const text = readTextOrNull(file);
+  if (text === null) return null;
+  try {
+    const d = JSON.parse(text) as Partial<RememberedFailure> & { key?: unknown };
+    if (d.key === key && typeof d.message === "string" && typeof d.until === "number" && d.until > now) {
+      return { message: d.message, until: d.until };
+    }
+  } catch {
+    // unreadable: forget it
+  }
+  unlinkQuiet(file);
+  return null;
+}
+
+export function rememberFailure(cache: TokenCache, key: string, failure: RememberedFailure): void {
+  writeFileAtomic(cache.fileFor(key).replace(ENTRY_SUFFIX, FAILURE_SUFFIX), JSON.stringify({ key, ...failure }) + "\n");
+}
+
 /** Still fresh: before half of its life, as the reference helpers refresh. */
 export function isFresh(entry: CacheEntry, now: number, minRemainingMs: number): boolean {
   const halfLife = entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2;

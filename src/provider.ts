@@ -141,6 +141,17 @@ export interface CommandIo {
 /** An error whose message is safe and useful to show a person as-is. */
 export class ProviderError extends Error {
   override name = "ProviderError";
+  /**
+   * How long the same failure will surely recur (no metadata server off the
+   * cloud): the resolver remembers it for that long, per identity, so that
+   * `docker build` calling every helper does not wait on the same probe again.
+   */
+  readonly recurForMs: number;
+
+  constructor(message: string, options: { recurForMs?: number } = {}) {
+    super(message);
+    this.recurForMs = options.recurForMs ?? 0;
+  }
 }
 
 export function parseBoolean(value: string | undefined): boolean {

@@ -3,7 +3,7 @@
 // lock while the others wait and read what it wrote.
 
 import { checkSettingsKeys, type Config } from "./config.ts";
-import { isFresh, isUsable, type CacheEntry, type TokenCache } from "./cache.ts";
+import { isFresh, isUsable, readFailure, rememberFailure, type CacheEntry, type TokenCache } from "./cache.ts";
 import { LockTimeoutError, withLock } from "./lock.ts";
 import { sha256Hex } from "./hash.ts";
 import type { Context, Credential, Provider, ServiceAccountIdentity, Target } from "./provider.ts";
@@ -36,12 +36,25 @@ export function targetFor(host: RegistryHost, provider: Provider, config: Config
 }
 
 export function cacheKey(provider: Provider, target: Target, ctx: Context): string {
-  const parts = [provider.name, target.host.key, target.registry, provider.identity(target, ctx)];
+  return [provider.name, target.host.key, target.registry, ...whoAsks(provider, target, ctx)].join("|");
+}
+
+/** Who asks: the provider's identity, and in service-account mode the pod's. */
+function whoAsks(provider: Provider, target: Target, ctx: Context): string[] {
+  const parts = [provider.identity(target, ctx)];
   // A pod's token is cached per service account, never shared with the node or another pod.
   if (ctx.serviceAccount && (provider.usesServiceAccount?.(target, ctx) ?? true)) {
     parts.push(serviceAccountKey(ctx.serviceAccount));
   }
-  return parts.join("|");
+  return parts;
+}
+
+/**
+ * Remembered failures are kept per identity, not per host: "no metadata
+ * server here" holds for every registry a docker build asks about.
+ */
+export function failureKey(provider: Provider, target: Target, ctx: Context): string {
+  return [provider.name, "failure", ...whoAsks(provider, target, ctx)].join("|");
 }
 
 /**
@@ -132,6 +145,20 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
     return found(hit, "cache");
   }
 
+  // A failure that surely recurs (no metadata server off the cloud) is answered
+  // from memory for a while, unless a still-usable token can be served instead.
+  const failures = failureKey(provider, target, ctx);
+  const usable = cache.read(key);
+  if (!(usable && isUsable(usable, ctx.now().getTime(), minRemaining))) {
+    const remembered = readFailure(cache, failures, ctx.now().getTime());
+    if (remembered) {
+      const left = Math.ceil((remembered.until - ctx.now().getTime()) / 1000);
+      throw new ProviderError(
+        `${remembered.message} (remembered: not asked again for ${left}s; CCH_DISABLE_CACHE=true asks now)`,
+      );
+    }
+  }
+
   const refreshUnderLock = (): Promise<Resolution> =>
     withLock(
       cache.lockFor(key),
@@ -164,6 +191,13 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
           }
           return { found: true, credential, source: "cloud", target } satisfies Resolution;
         } catch (err) {
+          if (err instanceof ProviderError && err.recurForMs > 0) {
+            try {
+              rememberFailure(cache, failures, { message: err.message, until: ctx.now().getTime() + err.recurForMs });
+            } catch (writeErr) {
+              ctx.log.debug(`could not remember the failure: ${oneLine(writeErr)}`);
+            }
+          }
           if (again && isUsable(again, ctx.now().getTime(), minRemaining)) {
             ctx.log.debug(
               `${target.host.key}: refresh failed (${oneLine(err)}); serving the cached token, valid until ${new Date(again.expiresAt).toISOString()}`,

@@ -68,7 +68,7 @@ export const provider: Provider<GcrHost> = {
       ctx.log.secret(token);
       return { username: GCR_USERNAME, secret: token, expiresAt };
     } catch (err) {
-      if (err instanceof ProviderError) throw new ProviderError(`${TITLE}: ${err.message}`);
+      if (err instanceof ProviderError) throw new ProviderError(`${TITLE}: ${err.message}`, { recurForMs: err.recurForMs });
       throw err;
     }
   },

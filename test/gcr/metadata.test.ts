@@ -198,6 +198,31 @@ describe("docker-credential-gcr with no Google identity", () => {
     expect(existsSync(t.gcloudMarker)).toBe(false);
   });
 
+  test("no metadata server is remembered for a minute: the next gets (any registry) do not probe again", async () => {
+    let probes = 0;
+    const silent = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (probes++, new Response("not a metadata server")) });
+    try {
+      const env = { GCE_METADATA_HOST: `127.0.0.1:${silent.port}` };
+      const first = await t.get("gcr.io", env);
+      expect(first.stdout).toContain("is not a metadata server");
+      expect(probes).toBe(1);
+      for (const host of ["us.gcr.io", "europe-west1-docker.pkg.dev"]) {
+        const again = await t.get(host, env);
+        expect(again.exitCode).toBe(1);
+        expect(again.stdout).toContain("no Google identity");
+        expect(again.stdout).toMatch(/\(remembered: not asked again for \d+s; CCH_DISABLE_CACHE=true asks now\)\n$/);
+      }
+      expect(probes).toBe(1);
+      // An identity appearing (an ADC file) is a different identity: asked at once, not answered from memory.
+      const adc = `${t.dir}/adc.json`;
+      writeFileSync(adc, "{}");
+      const withFile = await t.get("gcr.io", { ...env, GOOGLE_APPLICATION_CREDENTIALS: adc });
+      expect(withFile.stdout).not.toContain("remembered");
+    } finally {
+      silent.stop(true);
+    }
+  });
+
   test("METADATA_SERVER_DETECTION=none rules the metadata server out without a probe", async () => {
     const r = await t.get("gcr.io", { METADATA_SERVER_DETECTION: "none" });
     expect(r.exitCode).toBe(1);

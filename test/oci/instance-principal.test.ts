@@ -107,6 +107,18 @@ describe("instance principal", () => {
     expect(o.ocir.calls).toHaveLength(0);
   });
 
+  test("in the automatic order, no identity is remembered: the next get does not wait on the metadata service again", async () => {
+    const env = setup({ timeout: "2" });
+    metadata.mode = { kind: "hang" };
+    const first = await o.get("iad.ocir.io", env);
+    expect(first.stdout).toContain("no OCI identity found");
+    const again = await o.get("fra.ocir.io", env);
+    expect(again.exitCode).toBe(1);
+    expect(again.stdout).toContain("no OCI identity found");
+    expect(again.stdout).toContain("(remembered: not asked again for");
+    expect(o.ocir.calls).toHaveLength(0);
+  });
+
   test("a metadata service answering 500 or garbage is one clear line, and nothing is signed", async () => {
     const env = setup({ federationOverride: false });
     o.configure({ "iad.ocir.io": { auth: "instance_principal" } });

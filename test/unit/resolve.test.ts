@@ -142,6 +142,36 @@ describe("resolveCredential", () => {
     expect(cacheKey(fallsBack, target, pod)).toBe(nodeKey);
   });
 
+  test("a failure that surely recurs is remembered per identity, not asked again until it lapses", async () => {
+    server.mode = "fail";
+    const recur = { COUNTING_RECUR_MS: "60000" };
+    await expect(resolveCredential(host("a.counting.test"), deps(EMPTY_CONFIG, 5000, recur))).rejects.toThrow("HTTP 500");
+    expect(server.calls).toBe(1);
+    // Another host, same identity: answered from memory (a docker build asks about every registry).
+    await expect(resolveCredential(host("b.counting.test"), deps(EMPTY_CONFIG, 5000, recur))).rejects.toThrow(
+      /HTTP 500 \(remembered: not asked again for 60s/,
+    );
+    expect(server.calls).toBe(1);
+    // Another identity is asked.
+    await expect(
+      resolveCredential(host("a.counting.test"), deps(EMPTY_CONFIG, 5000, { ...recur, COUNTING_IDENTITY: "other" })),
+    ).rejects.toThrow("HTTP 500");
+    expect(server.calls).toBe(2);
+    // Once it lapses, asked again.
+    clock += 61_000;
+    server.mode = "ok";
+    const r = await resolveCredential(host("a.counting.test"), deps(EMPTY_CONFIG, 5000, recur));
+    expect(r.found && r.source).toBe("cloud");
+    expect(server.calls).toBe(3);
+  });
+
+  test("an ordinary failure is not remembered", async () => {
+    server.mode = "fail";
+    await expect(resolveCredential(host("a.counting.test"), deps())).rejects.toThrow("HTTP 500");
+    await expect(resolveCredential(host("a.counting.test"), deps())).rejects.toThrow(/^counting server answered HTTP 500$/);
+    expect(server.calls).toBe(2);
+  });
+
   test("secrets never reach the debug log", async () => {
     server.mode = "ok";
     const r = await resolveCredential(host("a.counting.test"), deps());

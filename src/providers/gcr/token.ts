@@ -29,6 +29,8 @@ import type { GcrSettings } from "./settings.ts";
 export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 // When a token source does not say when its token expires (it should), assume a short life.
 const UNKNOWN_EXPIRY_MS = 10 * 60_000;
+/** No metadata server answered the probe: not asked again, for this identity, for this long. */
+const NO_METADATA_RECUR_MS = 60_000;
 
 export interface AccessToken {
   token: string;
@@ -113,7 +115,8 @@ async function fromMetadata(
     });
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
-    throw noIdentity(ctx, err.message);
+    // Off Google Cloud this stays true: remember it rather than probe on every get.
+    throw noIdentity(ctx, err.message, NO_METADATA_RECUR_MS);
   }
   ctx.log.debug(`asking the metadata server at ${source.baseUrl} for a token`);
   const token = await metadataAccessToken(source.baseUrl, ctx);
@@ -140,11 +143,12 @@ async function sourceClient(
 }
 
 /** Every ADC source was looked at and none applies: say what was looked at and what to do. */
-function noIdentity(ctx: Context, metadataReason: string): ProviderError {
+function noIdentity(ctx: Context, metadataReason: string, recurForMs = 0): ProviderError {
   const adc = wellKnownAdcFile(ctx.env);
   return new ProviderError(
     `no Google identity: GOOGLE_APPLICATION_CREDENTIALS is not set, ${adc ? `${adc} does not exist` : "there is no gcloud ADC file"}, ` +
       `and ${metadataReason}; run \`gcloud auth application-default login\` or set GOOGLE_APPLICATION_CREDENTIALS`,
+    { recurForMs },
   );
 }
 

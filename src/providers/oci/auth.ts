@@ -12,6 +12,9 @@ import { okeSessionAuth } from "./oke.ts";
 import { metadataWaitCapMs } from "./platform.ts";
 import { federationOverride, TITLE } from "./settings.ts";
 
+/** No identity found in automatic mode: not looked for again, for this identity, for this long. */
+const NO_IDENTITY_RECUR_MS = 60_000;
+
 type Common = typeof OciCommon;
 export type AuthProvider = OciCommon.AuthenticationDetailsProvider;
 
@@ -88,10 +91,12 @@ function readProfileFile(plan: ConfigPlan, key: string, ctx: Context): string {
 
 async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "instance_principal" }>, ctx: Context) {
   const tried = plan.tried;
+  // Off OCI the metadata service stays silent: remember that rather than probe on every get.
   const noIdentity = (why: string) =>
     new ProviderError(
       `${TITLE}: no OCI identity found; tried ${[...tried, `instance principal (${why.replace(`${TITLE}: `, "")})`].join(", ")}. ` +
         `Configure one (e.g. an API key in ~/.oci/config) or set "auth" for this registry`,
+      { recurForMs: NO_IDENTITY_RECUR_MS },
     );
   const override = federationOverride(ctx.env);
   let federation = override;
