@@ -40,6 +40,8 @@ export interface Context {
   deadline: number;
   config: Config;
   serviceAccount?: ServiceAccountIdentity;
+  /** Ignore remembered failures and ask again (doctor: a diagnosis looks for itself). */
+  askAgain?: boolean;
 }
 
 export interface Provider<T = unknown> {

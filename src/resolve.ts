@@ -149,7 +149,7 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
   // from memory for a while, unless a still-usable token can be served instead.
   const failures = failureKey(provider, target, ctx);
   const usable = cache.read(key);
-  if (!(usable && isUsable(usable, ctx.now().getTime(), minRemaining))) {
+  if (!ctx.askAgain && !(usable && isUsable(usable, ctx.now().getTime(), minRemaining))) {
     const remembered = readFailure(cache, failures, ctx.now().getTime());
     if (remembered) {
       const left = Math.ceil((remembered.until - ctx.now().getTime()) / 1000);

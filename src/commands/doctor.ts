@@ -47,7 +47,7 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
   const paths = resolvePaths(io.env, io.provider);
   let ctx;
   try {
-    ctx = makeContext(io.env, paths, makeLogger(io.env, io.helperName, false));
+    ctx = makeContext(io.env, paths, makeLogger(io.env, io.helperName, false), { askAgain: true });
   } catch (err) {
     steps.push({ step: "provider", status: "fail", detail: oneLine(err), advice: "fix the configuration file" });
     return report();

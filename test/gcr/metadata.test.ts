@@ -213,6 +213,10 @@ describe("docker-credential-gcr with no Google identity", () => {
         expect(again.stdout).toMatch(/\(remembered: not asked again for \d+s; CCH_DISABLE_CACHE=true asks now\)\n$/);
       }
       expect(probes).toBe(1);
+      // doctor looks for itself.
+      const doctor = await runHelper("gcr", ["doctor", "gcr.io"], "", { ...t.env, ...env });
+      expect(doctor.stdout).not.toContain("remembered");
+      expect(probes).toBeGreaterThan(1);
       // An identity appearing (an ADC file) is a different identity: asked at once, not answered from memory.
       const adc = `${t.dir}/adc.json`;
       writeFileSync(adc, "{}");
