@@ -40,11 +40,8 @@ export async function readStdin(limit = MAX_STDIN_BYTES): Promise<string> {
       take(buf.subarray(0, n));
     }
   } catch (err) {
-    if (!isErrno(err, "EAGAIN")) {
-      if (err instanceof InputTooLarge) throw err;
-      if (isErrno(err, "EOF")) return Buffer.concat(chunks).toString("utf8");
-      throw err;
-    }
+    if (isErrno(err, "EOF")) return Buffer.concat(chunks).toString("utf8");
+    if (!isErrno(err, "EAGAIN")) throw err;
   }
   const reader = Bun.stdin.stream().getReader();
   for (;;) {

@@ -36,7 +36,21 @@ export function targetFor(host: RegistryHost, provider: Provider, config: Config
 }
 
 export function cacheKey(provider: Provider, target: Target, ctx: Context): string {
-  return [provider.name, target.host.key, target.registry, ...whoAsks(provider, target, ctx)].join("|");
+  return keysFor(provider, target, ctx).token;
+}
+
+/**
+ * The token's cache key, and the key its remembered failures are kept
+ * under: per identity, not per host, since "no metadata server here" holds
+ * for every registry a docker build asks about. Asks the provider who is
+ * asking once (identity() may read files).
+ */
+function keysFor(provider: Provider, target: Target, ctx: Context): { token: string; failure: string } {
+  const who = whoAsks(provider, target, ctx);
+  return {
+    token: [provider.name, target.host.key, target.registry, ...who].join("|"),
+    failure: [provider.name, "failure", ...who].join("|"),
+  };
 }
 
 /** Who asks: the provider's identity, and in service-account mode the pod's. */
@@ -47,14 +61,6 @@ function whoAsks(provider: Provider, target: Target, ctx: Context): string[] {
     parts.push(serviceAccountKey(ctx.serviceAccount));
   }
   return parts;
-}
-
-/**
- * Remembered failures are kept per identity, not per host: "no metadata
- * server here" holds for every registry a docker build asks about.
- */
-export function failureKey(provider: Provider, target: Target, ctx: Context): string {
-  return [provider.name, "failure", ...whoAsks(provider, target, ctx)].join("|");
 }
 
 /**
@@ -133,13 +139,12 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
     return { found: true, credential, source: "cloud", target };
   }
 
-  const key = cacheKey(provider, target, ctx);
-  const fresh = (): CacheEntry | null => {
-    const e = cache.read(key);
-    return e !== null && isFresh(e, ctx.now().getTime(), minRemaining) ? e : null;
-  };
+  const { token: key, failure: failures } = keysFor(provider, target, ctx);
+  const fresh = (e: CacheEntry | null): CacheEntry | null =>
+    e !== null && isFresh(e, ctx.now().getTime(), minRemaining) ? e : null;
 
-  const hit = fresh();
+  const current = cache.read(key);
+  const hit = fresh(current);
   if (hit) {
     ctx.log.debug(`${target.host.key}: cached token, expires ${new Date(hit.expiresAt).toISOString()}`);
     return found(hit, "cache");
@@ -147,9 +152,7 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
 
   // A failure that surely recurs (no metadata server off the cloud) is answered
   // from memory for a while, unless a still-usable token can be served instead.
-  const failures = failureKey(provider, target, ctx);
-  const usable = cache.read(key);
-  if (!ctx.askAgain && !(usable && isUsable(usable, ctx.now().getTime(), minRemaining))) {
+  if (!ctx.askAgain && !(current && isUsable(current, ctx.now().getTime(), minRemaining))) {
     const remembered = readFailure(cache, failures, ctx.now().getTime());
     if (remembered) {
       const left = Math.ceil((remembered.until - ctx.now().getTime()) / 1000);
@@ -208,7 +211,7 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
         }
       },
       () => {
-        const e = fresh();
+        const e = fresh(cache.read(key));
         return e ? found(e, "cache") : null;
       },
     );
