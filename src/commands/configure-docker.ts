@@ -1,4 +1,4 @@
-// `<helper> configure-docker [--registries=a,b] [--<optional list>] [--dry-run]`:
+// `<helper> configure-docker [a,b] [--registries=a,b] [--<optional list>] [--dry-run]`:
 // adds `credHelpers` entries for this helper to $DOCKER_CONFIG/config.json
 // (default ~/.docker/config.json). Every other key and entry is kept as it
 // was; the file is replaced atomically with its mode kept; a file that is not
@@ -64,13 +64,15 @@ function usage(helperName: string, optional: Readonly<Record<string, readonly st
   const flags = Object.keys(optional)
     .map((f) => ` [--${f}]`)
     .join("");
-  return `Usage: ${helperName} configure-docker [--registries=host[,host…]]${flags} [--containers] [--dry-run]
+  return `Usage: ${helperName} configure-docker [host[,host…]] [--registries=host[,host…]]${flags} [--containers] [--dry-run] [--overwrite]
        (also: ${helperName} configure docker …)
 
 Adds credHelpers entries to $DOCKER_CONFIG/config.json (default ~/.docker/config.json);
 with --containers also to podman/skopeo/buildah's auth.json ($REGISTRY_AUTH_FILE,
 default $XDG_RUNTIME_DIR/containers/auth.json). Each named registry goes to the helper
-whose cloud serves it; other hosts go to ${helperName}.
+whose cloud serves it; other hosts go to ${helperName}. With no host named, the
+helper's default registries. Entries already there for these hosts are replaced
+(--overwrite is accepted, as docker-credential-gcr accepts it, and changes nothing).
 `;
 }
 
@@ -81,19 +83,27 @@ function parseArgs(args: string[], optionalFlags: string[]): Parsed {
     if (arg === "--help" || arg === "-h") out.help = true;
     else if (arg === "--dry-run") out.dryRun = true;
     else if (arg === "--containers") out.containers = true;
+    // Accepted as docker-credential-gcr accepts it; named entries are always replaced, as there.
+    else if (arg === "--overwrite") continue;
     else if (arg === "--registries" || arg.startsWith("--registries=")) {
       const value = arg === "--registries" ? args[++i] : arg.slice("--registries=".length);
       if (value === undefined) throw new UsageError("--registries needs a value");
-      const list = value
-        .split(",")
-        .map((r) => r.trim())
-        .filter((r) => r !== "");
-      if (list.length === 0) throw new UsageError("--registries needs at least one host");
-      out.registries = [...(out.registries ?? []), ...list];
+      out.registries = [...(out.registries ?? []), ...hostList(value, "--registries")];
     } else if (arg.startsWith("--") && optionalFlags.includes(arg.slice(2))) out.optional.push(arg.slice(2));
+    // gcloud's spelling: `gcloud auth configure-docker us-docker.pkg.dev,europe-docker.pkg.dev`.
+    else if (!arg.startsWith("-")) out.registries = [...(out.registries ?? []), ...hostList(arg, "the registry list")];
     else throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
   }
   return out;
+}
+
+function hostList(value: string, what: string): string[] {
+  const list = value
+    .split(",")
+    .map((r) => r.trim())
+    .filter((r) => r !== "");
+  if (list.length === 0) throw new UsageError(`${what} needs at least one host`);
+  return list;
 }
 
 function dockerConfigFile(env: CommandIo["env"]): string {

@@ -18,7 +18,7 @@ import { ARTIFACT_REGISTRY_HOSTS } from "../../src/providers/gcr/hosts.ts";
 import { requireDist, runHelper, type RunResult } from "../support/env.ts";
 import { makeGcrEnv, type GcrTestEnv } from "./support.ts";
 
-const DEFAULTS = ["gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io", "marketplace.gcr.io"];
+const DEFAULTS = ["gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io", "staging-k8s.gcr.io", "marketplace.gcr.io"];
 
 describe("configure-docker", () => {
   let t: GcrTestEnv;
@@ -151,8 +151,16 @@ describe("configure-docker", () => {
     expect(read().credHelpers).toEqual({ "gcr.io": "gcr" });
   });
 
+  test("gcloud's positional registry list, and docker-credential-gcr's --overwrite", async () => {
+    writeFileSync(configFile, JSON.stringify({ credHelpers: { "us-docker.pkg.dev": "gcloud" } }));
+    const r = await run("us-docker.pkg.dev,europe-docker.pkg.dev", "--overwrite");
+    expect(r.exitCode).toBe(0);
+    expect(read().credHelpers).toEqual({ "us-docker.pkg.dev": "gcr", "europe-docker.pkg.dev": "gcr" });
+    expect((await run(",")).exitCode).toBe(1);
+  });
+
   test("unknown arguments are refused with the usage", async () => {
-    const r = await run("--overwrite");
+    const r = await run("--no-such-flag");
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain("Usage:");
     expect(r.stderr).toContain("--include-artifact-registry");

@@ -10,6 +10,9 @@ import { join } from "node:path";
 import type { Context } from "../../provider.ts";
 import type { GcrSettings } from "./settings.ts";
 
+/** Google's OAuth token endpoint: where a service-account key without another token_uri is sent. */
+export const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
+
 type Env = Context["env"];
 
 export type CredentialSource =
@@ -98,8 +101,11 @@ function describeCredentialFile(path: string): string {
   if (json === null) return `unreadable:${path}`;
   const str = (key: string): string => (typeof json[key] === "string" ? (json[key] as string) : "");
   switch (json.type) {
-    case "service_account":
-      return `sa:${str("client_email")}`;
+    case "service_account": {
+      // A key whose token_uri is not Google's default is another token service's principal.
+      const uri = str("token_uri");
+      return uri && uri !== GOOGLE_TOKEN_URI ? `sa:${str("client_email")}@${uri}` : `sa:${str("client_email")}`;
+    }
     case "external_account":
       return `wif:${str("audience")}>${str("service_account_impersonation_url")}`;
     case "authorized_user":

@@ -5,6 +5,7 @@ export const GCR_HELP_TEXT = `  Hosts: gcr.io, *.gcr.io, <location>-docker.pkg.d
   container.cloud.google.com. Identity (Application Default Credentials, in order):
   GOOGLE_APPLICATION_CREDENTIALS, the gcloud ADC file (CLOUDSDK_CONFIG), the metadata
   server (GCE_METADATA_HOST; METADATA_SERVER_DETECTION=assume-present|none|bios-only|ping-only).
+  A service-account key's grant goes to its token_uri (https, or http on 127.0.0.1 / [::1]).
   Registry settings: "source": "adc"|"gcloud", "impersonateServiceAccount", "delegates",
   "impersonationEndpoint".
   Kubelet service account tokens: a pod whose service account has

@@ -5,6 +5,8 @@
 // `HasSuffix(host, "gcr.io")` accepted `evilgcr.io`; here a host is GCR only
 // when it is `gcr.io` or exactly one label under it.
 
+import { GCLOUD_ARTIFACT_REGISTRY_HOSTS, GCLOUD_DEFAULT_REGISTRIES } from "./registries.ts";
+
 export type GcrHost =
   | { kind: "gcr"; host: string }
   | { kind: "artifact-registry"; location: string }
@@ -40,67 +42,16 @@ export const KUBELET_MATCH_IMAGES: readonly string[] = [
   "container.cloud.google.com",
 ];
 
-/** What `configure-docker` writes when no registry is named (upstream's list). */
-export const DEFAULT_GCR_REGISTRIES: readonly string[] = [
-  "gcr.io",
-  "us.gcr.io",
-  "eu.gcr.io",
-  "asia.gcr.io",
-  "marketplace.gcr.io",
-];
+/**
+ * What `configure-docker` writes when no registry is named: the same hosts as
+ * `gcloud auth configure-docker` (generated from the installed gcloud's list).
+ */
+export const DEFAULT_GCR_REGISTRIES: readonly string[] = GCLOUD_DEFAULT_REGISTRIES;
 
-// Artifact Registry Docker locations, multi-regional and regional, with the
-// regional-endpoint (`docker.<location>.rep.pkg.dev`) names where they exist.
-// From the Google Cloud SDK's googlecloudsdk/core/docker/constants.py
-// (REGIONAL_AR_REGISTRIES), which `gcloud auth configure-docker` uses.
-const AR_LOCATIONS_WITH_REP = [
-  "africa-south1",
-  "asia-east1",
-  "asia-east2",
-  "asia-northeast1",
-  "asia-northeast2",
-  "asia-northeast3",
-  "asia-south1",
-  "asia-south2",
-  "asia-southeast1",
-  "asia-southeast2",
-  "australia-southeast1",
-  "australia-southeast2",
-  "europe-central2",
-  "europe-north1",
-  "europe-southwest1",
-  "europe-west1",
-  "europe-west10",
-  "europe-west12",
-  "europe-west2",
-  "europe-west3",
-  "europe-west4",
-  "europe-west6",
-  "europe-west8",
-  "europe-west9",
-  "me-central1",
-  "me-central2",
-  "me-west1",
-  "northamerica-northeast1",
-  "northamerica-northeast2",
-  "southamerica-east1",
-  "southamerica-west1",
-  "us-central1",
-  "us-central2",
-  "us-east1",
-  "us-east4",
-  "us-east5",
-  "us-east7",
-  "us-south1",
-  "us-west1",
-  "us-west2",
-  "us-west3",
-  "us-west4",
-];
-const AR_LOCATIONS_WITHOUT_REP = ["asia", "europe", "us", "europe-north2", "northamerica-south1", "us-west8"];
-
-/** Hosts `configure-docker --include-artifact-registry` adds. */
-export const ARTIFACT_REGISTRY_HOSTS: readonly string[] = [
-  ...[...AR_LOCATIONS_WITH_REP, ...AR_LOCATIONS_WITHOUT_REP].map((l) => `${l}-docker.pkg.dev`),
-  ...AR_LOCATIONS_WITH_REP.map((l) => `docker.${l}.rep.pkg.dev`),
-].sort();
+/**
+ * Hosts `configure-docker --include-artifact-registry` adds: gcloud's Artifact
+ * Registry list, multi-regional, regional and regional-endpoint
+ * (`docker.<location>.rep.pkg.dev`) hosts. Refresh with
+ * `bun scripts/gen-gcr-registries.ts` after updating gcloud.
+ */
+export const ARTIFACT_REGISTRY_HOSTS: readonly string[] = GCLOUD_ARTIFACT_REGISTRY_HOSTS;

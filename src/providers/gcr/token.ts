@@ -11,7 +11,6 @@ import {
   ExternalAccountAuthorizedUserClient,
   ExternalAccountClient,
   Impersonated,
-  JWT,
   OAuth2Client,
   UserRefreshClient,
   gcpMetadata,
@@ -24,6 +23,7 @@ import { describeGoogleError } from "./errors.ts";
 import { gcloudAccessToken } from "./gcloud.ts";
 import { checkMetadataServer } from "./metadata.ts";
 import { metadataAccessToken } from "./metadata-token.ts";
+import { readServiceAccountKey, serviceAccountToken } from "./service-account.ts";
 import type { GcrSettings } from "./settings.ts";
 
 export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
@@ -32,10 +32,8 @@ const UNKNOWN_EXPIRY_MS = 10 * 60_000;
 /** No metadata server answered the probe: not asked again, for this identity, for this long. */
 const NO_METADATA_RECUR_MS = 60_000;
 
-export interface AccessToken {
-  token: string;
-  expiresAt: Date;
-}
+import type { AccessToken } from "./token-endpoint.ts";
+export type { AccessToken };
 
 interface Built {
   client: AuthClient;
@@ -137,7 +135,7 @@ async function sourceClient(
       const json = readCredentialFile(source.path);
       if (json === null) throw new ProviderError(`${where} cannot be read or is not a JSON credential file`);
       ctx.log.debug(`using the ${where} (type ${String(json.type)})`);
-      return { client: clientFromJson(json, where, transport), what: where };
+      return { client: clientFromJson(json, where, transport, ctx), what: where };
     }
   }
 }
@@ -152,19 +150,18 @@ function noIdentity(ctx: Context, metadataReason: string, recurForMs = 0): Provi
   );
 }
 
-function clientFromJson(json: Record<string, unknown>, where: string, transport: Transport): AuthClient {
+function clientFromJson(json: Record<string, unknown>, where: string, transport: Transport, ctx: Context): AuthClient {
   const str = (key: string): string | undefined => (typeof json[key] === "string" ? (json[key] as string) : undefined);
   switch (json.type) {
     case "service_account": {
-      if (!str("client_email") || !str("private_key"))
-        throw new ProviderError(`${where}: a service account key needs client_email and private_key`);
-      return new JWT({
-        email: str("client_email"),
-        key: str("private_key"),
-        keyId: str("private_key_id"),
-        scopes: [CLOUD_PLATFORM_SCOPE],
-        ...transport,
-      });
+      // The grant goes to the key's token_uri (service-account.ts), not where the library would send it.
+      const key = readServiceAccountKey(json, where);
+      const client = new OAuth2Client(transport);
+      client.refreshHandler = async () => {
+        const { token, expiresAt } = await serviceAccountToken(key, [CLOUD_PLATFORM_SCOPE], where, ctx);
+        return { access_token: token, expiry_date: expiresAt.getTime() };
+      };
+      return client;
     }
     case "authorized_user": {
       if (!str("refresh_token")) throw new ProviderError(`${where}: an authorized_user file needs a refresh_token`);
@@ -203,7 +200,7 @@ function clientFromJson(json: Record<string, unknown>, where: string, transport:
         );
       }
       return new Impersonated({
-        sourceClient: clientFromJson(nested as Record<string, unknown>, where, transport),
+        sourceClient: clientFromJson(nested as Record<string, unknown>, where, transport, ctx),
         targetPrincipal: decodeURIComponent(target),
         delegates: Array.isArray(json.delegates) ? json.delegates.filter((d): d is string => typeof d === "string") : [],
         targetScopes: [CLOUD_PLATFORM_SCOPE],
