@@ -104,7 +104,12 @@ describe("describeIdentity", () => {
 
   test("resource principal and OKE workload identity from the environment, in the automatic order", async () => {
     const oke = { CCH_OCI_PROXYMUX_URL: "https://10.0.0.1:12250", CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE: saFile };
-    const rp = { OCI_RESOURCE_PRINCIPAL_VERSION: "2.2", OCI_RESOURCE_PRINCIPAL_REGION: "us-phoenix-1" };
+    const rp = {
+      OCI_RESOURCE_PRINCIPAL_VERSION: "2.2",
+      OCI_RESOURCE_PRINCIPAL_REGION: "us-phoenix-1",
+      OCI_RESOURCE_PRINCIPAL_RPST: "/rp/rpst",
+      OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM: "/rp/key.pem",
+    };
     const both = await describeWith({ ...oke, ...rp });
     expect(byName(both, "resource principal")).toEqual({
       name: "resource principal",
@@ -117,8 +122,20 @@ describe("describeIdentity", () => {
     expect(byName(okeOnly, "OKE workload identity").detail).toBe(
       `proxymux https://10.0.0.1:12250, token ${saFile} (system:serviceaccount:team-a:puller)`,
     );
+    // The SDKs' OKE environment: version and region, no resource principal token: workload identity, port 12250.
+    const sdkOke = await describeWith({
+      OCI_RESOURCE_PRINCIPAL_VERSION: "2.2",
+      OCI_RESOURCE_PRINCIPAL_REGION: "us-phoenix-1",
+      KUBERNETES_SERVICE_HOST: "10.96.0.1",
+      CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE: saFile,
+    });
+    expect(sdkOke.used).toBe("OKE workload identity");
+    expect(byName(sdkOke, "resource principal").detail).toBe(
+      "version 2.2 lacks OCI_RESOURCE_PRINCIPAL_RPST, OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM",
+    );
+    expect(byName(sdkOke, "OKE workload identity").detail).toContain("proxymux https://10.96.0.1:12250");
     const none = await describeWith({});
-    expect(byName(none, "OKE workload identity").detail).toContain("KUBERNETES_SERVICE_HOST");
+    expect(byName(none, "OKE workload identity").detail).toContain("KUBERNETES_SERVICE_PORT_PROXYMUX");
   });
 
   test("instance principal: a quick metadata probe finds the region; silence or no time left is not found", async () => {
@@ -146,7 +163,7 @@ describe("describeIdentity", () => {
 
   test("an explicit auth setting decides which one is used", async () => {
     writeConfig("key_file=~/.oci/key.pem\n");
-    const rp = { OCI_RESOURCE_PRINCIPAL_VERSION: "2.2" };
+    const rp = { OCI_RESOURCE_PRINCIPAL_VERSION: "1.1", OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT: "https://rpt.example" };
     expect((await describeWith(rp, { auth: "resource_principal" })).used).toBe("resource principal");
     expect((await describeWith(rp, {})).used).toBe("OCI configuration file");
     expect((await describeWith({ CCH_OCI_AUTH: "instance_principal" })).used).toBeNull();

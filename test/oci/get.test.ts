@@ -227,20 +227,25 @@ describe("docker-credential-oci get (API key, session token, resource principal)
     };
     expect(credentialOf(await o.get("iad.ocir.io", env)).Secret).toBe(o.ocir.issued[0]!);
     expect(o.ocir.calls).toEqual([{ keyId: `ST$${rpst}`, verified: true, reason: "" }]);
-    // Half-configured: the SDK's complaint, on one line, naming the variable.
+    // Half-configured: never picked; the one line names the missing variable.
     const { OCI_RESOURCE_PRINCIPAL_RPST: _, ...partial } = env;
     const r = await o.get("fra.ocir.io", partial);
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toContain("resource principal: OCI_RESOURCE_PRINCIPAL_RPST");
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toContain("resource principal (version 2.2 lacks OCI_RESOURCE_PRINCIPAL_RPST)");
+    expect(o.ocir.calls).toHaveLength(1);
   });
 
   test("OKE workload identity outside a cluster: one line naming what is missing, nothing sent", async () => {
     o = setupOci();
     o.configure({ "iad.ocir.io": { auth: "oke_workload_identity" } });
-    const r = await o.get("iad.ocir.io", { KUBERNETES_SERVICE_HOST: "127.0.0.1" });
+    const r = await o.get("iad.ocir.io");
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toStartWith("Oracle Cloud Infrastructure Registry: OKE workload identity: KUBERNETES_SERVICE_PORT_PROXYMUX");
+    expect(r.stdout).toStartWith("Oracle Cloud Infrastructure Registry: OKE workload identity: KUBERNETES_SERVICE_HOST is not set");
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    // The proxymux on port 12250 of KUBERNETES_SERVICE_HOST, trusted through the cluster CA: none here.
+    const noCa = await o.get("iad.ocir.io", { KUBERNETES_SERVICE_HOST: "127.0.0.1", OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH: "/nonexistent/ca.crt" });
+    expect(noCa.stdout).toStartWith("Oracle Cloud Infrastructure Registry: OKE workload identity: cannot read the cluster CA /nonexistent/ca.crt");
     expect(o.ocir.calls).toEqual([]);
   });
 

@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { ProviderError } from "../../src/provider.ts";
 import { parseOciConfig, profileSettings } from "../../src/providers/oci/config-file.ts";
 import { choosePlan, describePlan } from "../../src/providers/oci/identity.ts";
-import { checkEndpoint, readSettings } from "../../src/providers/oci/settings.ts";
+import { checkEndpoint, kubernetesCaFile, proxymuxUrl, readSettings } from "../../src/providers/oci/settings.ts";
+
+const SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 import { parseProxymuxBody } from "../../src/providers/oci/oke.ts";
 import { parseTokenBody } from "../../src/providers/oci/token.ts";
 
@@ -24,6 +26,12 @@ writeFileSync(join(home, ".oci", "config"), `[DEFAULT]\n${profile("ocid1.user.oc
 const other = join(dir, "other");
 writeFileSync(other, `# comment\n[DEFAULT]\n${profile("ocid1.user.oc1..other")}\n[SESSION]\nsecurity_token_file=/t\n`);
 
+const RP22 = {
+  OCI_RESOURCE_PRINCIPAL_VERSION: "2.2",
+  OCI_RESOURCE_PRINCIPAL_REGION: "us-phoenix-1",
+  OCI_RESOURCE_PRINCIPAL_RPST: "/rp/rpst",
+  OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM: "/rp/key.pem",
+};
 const plan = (settings: Record<string, string>, env: Record<string, string>) =>
   choosePlan(readSettings(settings, env), { HOME: home, ...env });
 const id = (settings: Record<string, string>, env: Record<string, string>) =>
@@ -44,9 +52,7 @@ describe("automatic order", () => {
 
   test("then resource principal, OKE workload identity, instance principal", () => {
     const none = { HOME: join(dir, "nohome") };
-    expect(id({}, { ...none, OCI_RESOURCE_PRINCIPAL_VERSION: "2.2", OCI_RESOURCE_PRINCIPAL_REGION: "us-phoenix-1" })).toBe(
-      "resource_principal:us-phoenix-1",
-    );
+    expect(id({}, { ...none, ...RP22 })).toBe("resource_principal:us-phoenix-1");
     const proxymux = { KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT_PROXYMUX: "12250" };
     const mounted = { CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE: other };
     expect(plan({}, { ...none, ...proxymux, ...mounted }).kind).toBe("oke_workload_identity");
@@ -55,7 +61,7 @@ describe("automatic order", () => {
     const node = plan({}, { ...none, ...proxymux, CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE: join(dir, "absent") });
     expect(node.kind).toBe("instance_principal");
     expect(node.kind === "instance_principal" && node.tried[2]).toBe(
-      `OKE workload identity (no service account token at ${join(dir, "absent")})`,
+      `OKE workload identity (lacks a service account token at ${join(dir, "absent")})`,
     );
     const last = plan({}, none);
     expect(last.kind).toBe("instance_principal");
@@ -80,7 +86,10 @@ describe("automatic order", () => {
 describe("settings", () => {
   test("auth from the setting, then CCH_OCI_AUTH, then OCI_CLI_AUTH (security_token means session_token)", () => {
     expect(plan({ auth: "instance_principal" }, {}).kind).toBe("instance_principal");
-    expect(plan({}, { CCH_OCI_AUTH: "resource_principal" }).kind).toBe("resource_principal");
+    expect(() => plan({}, { CCH_OCI_AUTH: "resource_principal" })).toThrow(
+      "auth is resource_principal but OCI_RESOURCE_PRINCIPAL_VERSION is not set",
+    );
+    expect(plan({}, { CCH_OCI_AUTH: "resource_principal", ...RP22 }).kind).toBe("resource_principal");
     expect(plan({}, { OCI_CLI_AUTH: "instance_principal" }).kind).toBe("instance_principal");
     expect(() => plan({}, { OCI_CLI_AUTH: "security_token" })).toThrow(/auth is session_token but profile \[DEFAULT\]/);
     expect(() => plan({ auth: "api_key", configFile: other, profile: "SESSION" }, {})).toThrow(/has security_token_file/);
@@ -171,5 +180,55 @@ describe("proxymux answer", () => {
         expect((err as Error).message).not.toContain("secret-without-prefix");
       }
     }
+  });
+});
+
+describe("the OCI SDKs' environments: never a kind with incomplete variables, and the missing ones named", () => {
+  const none = { HOME: join(dir, "nohome") };
+  const token = { CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE: other };
+  const tried = (env: Record<string, string>) => {
+    const p = plan({}, { ...none, ...env });
+    return p.kind === "instance_principal" ? p.tried.slice(1) : p.kind;
+  };
+
+  test("OKE workload identity as the Go and Python SDKs document it: version, region, KUBERNETES_SERVICE_HOST, port 12250", () => {
+    for (const version of ["2.2", "1.1"]) {
+      const env = { OCI_RESOURCE_PRINCIPAL_VERSION: version, OCI_RESOURCE_PRINCIPAL_REGION: "us-ashburn-1", KUBERNETES_SERVICE_HOST: "10.96.0.1", ...token };
+      expect(plan({}, { ...none, ...env }).kind).toBe("oke_workload_identity");
+      expect(proxymuxUrl(env)).toEqual({ ok: true, url: "https://10.96.0.1:12250" });
+    }
+    // oci-common for TypeScript names the port; it wins over the default.
+    expect(proxymuxUrl({ KUBERNETES_SERVICE_HOST: "fd00::1", KUBERNETES_SERVICE_PORT_PROXYMUX: "443" })).toEqual({
+      ok: true,
+      url: "https://[fd00::1]:443",
+    });
+    expect(kubernetesCaFile({ OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH: "/etc/oke/ca.crt" })).toBe("/etc/oke/ca.crt");
+    expect(kubernetesCaFile({})).toBe("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+  });
+
+  test("incomplete environments are skipped, naming what they lack", () => {
+    expect(tried({ OCI_RESOURCE_PRINCIPAL_VERSION: "2.2", KUBERNETES_SERVICE_HOST: "10.96.0.1", ...token })).toEqual([
+      "resource principal (version 2.2 lacks OCI_RESOURCE_PRINCIPAL_RPST, OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM, OCI_RESOURCE_PRINCIPAL_REGION)",
+      "OKE workload identity (lacks OCI_RESOURCE_PRINCIPAL_REGION)",
+    ]);
+    expect(tried({ OCI_RESOURCE_PRINCIPAL_VERSION: "1.1", OCI_RESOURCE_PRINCIPAL_REGION: "r" })).toEqual([
+      "resource principal (version 1.1 lacks OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT)",
+      `OKE workload identity (lacks KUBERNETES_SERVICE_HOST, a service account token at ${SA_TOKEN})`,
+    ]);
+    expect(tried({ OCI_RESOURCE_PRINCIPAL_VERSION: "3.0" })[0]).toBe(
+      "resource principal (OCI_RESOURCE_PRINCIPAL_VERSION=3.0 is not supported (2.2 or 1.1))",
+    );
+    // Every pod has KUBERNETES_SERVICE_HOST: alone it is not workload identity.
+    expect(tried({ KUBERNETES_SERVICE_HOST: "10.96.0.1", ...token })[1]).toStartWith("OKE workload identity (neither");
+  });
+
+  test("resource principal 2.2 and 1.1 are picked when complete, before workload identity", () => {
+    const oke = { OCI_RESOURCE_PRINCIPAL_REGION: "us-ashburn-1", KUBERNETES_SERVICE_HOST: "10.96.0.1", ...token };
+    expect(plan({}, { ...none, ...oke, ...RP22 })).toEqual({ kind: "resource_principal", version: "2.2" });
+    const v11 = { OCI_RESOURCE_PRINCIPAL_VERSION: "1.1", OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT: "https://rpt.example" };
+    expect(plan({}, { ...none, ...v11 })).toEqual({ kind: "resource_principal", version: "1.1" });
+    expect(id({}, { ...none, ...v11, OCI_RESOURCE_PRINCIPAL_RPT_ID: "ocid1.x" })).toBe(
+      "resource_principal_1.1:https://rpt.example:ocid1.x:http://169.254.169.254/opc/v2/",
+    );
   });
 });

@@ -155,7 +155,7 @@ describe("kubelet service-account-token mode (OKE workload identity)", () => {
       ["expired", () => (proxymux.rpstLifetime = -60), env, "the session token has already expired"],
       ["hang", () => (proxymux.mode = { kind: "hang" }), { ...env, CCH_TIMEOUT: "2" }, "did not answer within"],
       ["wrong CA", () => {}, { ...env, CCH_OCI_KUBERNETES_CA_FILE: otherTls.caFile }, "cannot reach the OKE proxymux"],
-      ["unconfigured", () => {}, unconfigured, "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT_PROXYMUX are not set"],
+      ["unconfigured", () => {}, unconfigured, "KUBERNETES_SERVICE_HOST is not set (or set CCH_OCI_PROXYMUX_URL)"],
     ];
     for (const [name, arrange, e, message] of cases) {
       proxymux.mode = { kind: "ok" };
@@ -180,5 +180,40 @@ describe("kubelet service-account-token mode (OKE workload identity)", () => {
       cacheType: "ServiceAccount",
       requireServiceAccount: false,
     });
+  });
+});
+
+describe("a pod with the OCI SDKs' OKE workload-identity environment (docker protocol, automatic order)", () => {
+  test("OCI_RESOURCE_PRINCIPAL_VERSION + REGION + KUBERNETES_SERVICE_HOST find the proxymux; the CA comes from OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH", async () => {
+    // No API key on this pod: the automatic order must reach workload identity.
+    rmSync(o.ociConfig);
+    const pod = saToken("team-b", "app", "uid-b", "2");
+    proxymux.accept(pod, "workload-b");
+    const podTokenFile = join(o.t.dir, "pod-sa-token");
+    writeFileSync(podTokenFile, pod);
+    const port = new URL(proxymux.url).port;
+    const sdkEnv = {
+      ...o.t.env,
+      OCI_RESOURCE_PRINCIPAL_VERSION: "2.2",
+      OCI_RESOURCE_PRINCIPAL_REGION: "us-ashburn-1",
+      KUBERNETES_SERVICE_HOST: "127.0.0.1",
+      // The SDKs use port 12250; the fake listens elsewhere, which the TypeScript SDK's variable says.
+      KUBERNETES_SERVICE_PORT_PROXYMUX: port,
+      OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH: tls.caFile,
+      CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE: podTokenFile,
+    };
+    const r = await runCommand([BIN(), "get"], "iad.ocir.io", sdkEnv);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).Secret).toBe(o.ocir.issued.at(-1)!);
+    expect(proxymux.tokens).toEqual([pod]);
+    expect(o.ocir.calls.map((c) => c.verified)).toEqual([true]);
+
+    // Without the region the SDKs refuse this environment; so does detection, naming it.
+    const { OCI_RESOURCE_PRINCIPAL_REGION: _, ...noRegion } = sdkEnv;
+    writeFileSync(o.t.configFile, JSON.stringify({ registries: { "fra.ocir.io": { tokenEndpoint: o.ocir.url } } }));
+    const missing = await runCommand([BIN(), "get"], "fra.ocir.io", noRegion);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stdout).toContain("OKE workload identity (lacks OCI_RESOURCE_PRINCIPAL_REGION)");
+    expect(proxymux.tokens).toEqual([pod]);
   });
 });

@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Context, IdentityReport, IdentitySource, Target } from "../../provider.ts";
 import { chooseProfile, expandHome, locateConfig, profileSettings, readOciConfig } from "./config-file.ts";
 import type { OcirHost } from "./hosts.ts";
-import { choosePlan, type Plan } from "./identity.ts";
+import { choosePlan, okeWorkloadEnv, resourcePrincipalEnv, type Plan } from "./identity.ts";
 import { metadataWaitCapMs } from "./platform.ts";
-import { metadataBaseUrl, proxymuxUrl, readSettings, serviceAccountTokenFile, type OciSettings } from "./settings.ts";
+import { metadataBaseUrl, proxymuxUrl, readSettings, type OciSettings } from "./settings.ts";
 
 export const SOURCE = {
   config: "OCI configuration file",
@@ -84,13 +84,16 @@ function configSource(settings: OciSettings, env: Env): IdentitySource {
 }
 
 function resourceSource(env: Env): IdentitySource {
-  const version = env.OCI_RESOURCE_PRINCIPAL_VERSION;
-  if (!version) return { name: SOURCE.resource, found: false, detail: "OCI_RESOURCE_PRINCIPAL_VERSION is not set" };
+  const rp = resourcePrincipalEnv(env);
+  if (!rp.ok) return { name: SOURCE.resource, found: false, detail: rp.reason };
   const region = env.OCI_RESOURCE_PRINCIPAL_REGION;
-  return { name: SOURCE.resource, found: true, detail: `version ${version}${region ? `, region ${region}` : ""}` };
+  const where = rp.version === "1.1" ? `, token service ${env.OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT}` : "";
+  return { name: SOURCE.resource, found: true, detail: `version ${rp.version}${region ? `, region ${region}` : ""}${where}` };
 }
 
 function okeSource(env: Env): IdentitySource {
+  const oke = okeWorkloadEnv(env);
+  if (!oke.ok) return { name: SOURCE.oke, found: false, detail: oke.reason };
   let endpoint: ReturnType<typeof proxymuxUrl>;
   try {
     endpoint = proxymuxUrl(env);
@@ -98,15 +101,11 @@ function okeSource(env: Env): IdentitySource {
     return { name: SOURCE.oke, found: false, detail: message(err) };
   }
   if (!endpoint.ok) return { name: SOURCE.oke, found: false, detail: endpoint.reason };
-  const tokenPath = serviceAccountTokenFile(env);
-  if (!existsSync(tokenPath)) {
-    return { name: SOURCE.oke, found: false, detail: `proxymux ${endpoint.url}; no service account token at ${tokenPath}` };
-  }
-  const sa = subjectOf(tokenPath);
+  const sa = subjectOf(oke.tokenPath);
   return {
     name: SOURCE.oke,
     found: true,
-    detail: `proxymux ${endpoint.url}, token ${tokenPath}${sa ? ` (${sa})` : ""}`,
+    detail: `proxymux ${endpoint.url}, token ${oke.tokenPath}${sa ? ` (${sa})` : ""}`,
   };
 }
 

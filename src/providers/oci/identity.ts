@@ -6,13 +6,21 @@
 // Automatic order: local and explicit first, the network probe last.
 //   1. the OCI configuration file's profile: API key, or session token when the
 //      profile has security_token_file (what `oci session authenticate` writes);
-//   2. resource principal, when OCI_RESOURCE_PRINCIPAL_VERSION is set (Functions,
-//      jobs: the platform sets it on purpose);
-//   3. OKE workload identity, when KUBERNETES_SERVICE_HOST and
-//      KUBERNETES_SERVICE_PORT_PROXYMUX (or CCH_OCI_PROXYMUX_URL) are set and a
-//      service account token is mounted (a pod in an enhanced cluster);
+//   2. resource principal, when OCI_RESOURCE_PRINCIPAL_VERSION is set and the
+//      variables of that version are all there (resourcePrincipalEnv);
+//   3. OKE workload identity, as the Go and Python SDKs find it: a service
+//      account token mounted, and either OCI_RESOURCE_PRINCIPAL_VERSION (1.1 or
+//      2.2) with OCI_RESOURCE_PRINCIPAL_REGION and KUBERNETES_SERVICE_HOST (the
+//      proxymux on its port 12250), or KUBERNETES_SERVICE_HOST with
+//      KUBERNETES_SERVICE_PORT_PROXYMUX (oci-common for TypeScript), or
+//      CCH_OCI_PROXYMUX_URL (okeWorkloadEnv);
 //   4. instance principal: asks the instance metadata service, so it is tried
-//      last; when that does not answer, the error lists all that was tried.
+//      last; when that does not answer, the error lists all that was tried,
+//      naming the variables an incomplete kind lacks.
+// A kind whose variables are incomplete is never picked: in an OKE pod the
+// SDKs' environment sets OCI_RESOURCE_PRINCIPAL_VERSION without the resource
+// principal's token and key, which is workload identity, not a broken
+// resource principal. The protocol facts are in docs/providers/oci.md.
 
 import { existsSync, readFileSync } from "node:fs";
 import { ProviderError } from "../../provider.ts";
@@ -24,8 +32,59 @@ type Env = Readonly<Record<string, string | undefined>>;
 export type Plan =
   | { kind: "api_key" | "session_token"; configPath: string; profile: string; values: ReadonlyMap<string, string> }
   | { kind: "instance_principal"; metadataUrl: string; automatic: boolean; tried: string[] }
-  | { kind: "resource_principal" }
+  | { kind: "resource_principal"; version: ResourcePrincipalVersion }
   | { kind: "oke_workload_identity"; tokenPath: string };
+
+export type ResourcePrincipalVersion = "2.2" | "1.1";
+
+/** An identity kind's environment: complete, or what it lacks (names of variables or files). */
+export type EnvCheck<T> = ({ ok: true } & T) | { ok: false; reason: string };
+
+const RP = "OCI_RESOURCE_PRINCIPAL_";
+/** The variables each resource principal version needs, as the Go SDK requires them. */
+const RP_REQUIRED: Readonly<Record<ResourcePrincipalVersion, readonly string[]>> = {
+  // The session token and its key (each the value itself or an absolute path), and the region.
+  "2.2": [`${RP}RPST`, `${RP}PRIVATE_PEM`, `${RP}REGION`],
+  // The resource principal token service; the instance principal signs for it.
+  "1.1": [`${RP}RPT_ENDPOINT`],
+};
+
+/** Resource principal from OCI_RESOURCE_PRINCIPAL_*: which version, or why not. */
+export function resourcePrincipalEnv(env: Env): EnvCheck<{ version: ResourcePrincipalVersion }> {
+  const version = env[`${RP}VERSION`];
+  if (!version) return { ok: false, reason: `${RP}VERSION is not set` };
+  if (version !== "2.2" && version !== "1.1") {
+    return { ok: false, reason: `${RP}VERSION=${version.slice(0, 20)} is not supported (2.2 or 1.1)` };
+  }
+  const missing = RP_REQUIRED[version].filter((name) => !env[name]);
+  if (missing.length > 0) return { ok: false, reason: `version ${version} lacks ${missing.join(", ")}` };
+  return { ok: true, version };
+}
+
+/** OKE workload identity from the environment the OCI SDKs read: the token file, or why not. */
+export function okeWorkloadEnv(env: Env): EnvCheck<{ tokenPath: string }> {
+  const version = env[`${RP}VERSION`];
+  const sdkMarker = version === "2.2" || version === "1.1";
+  const missing: string[] = [];
+  if (env.CCH_OCI_PROXYMUX_URL) {
+    // The proxymux named outright (kubelet's configuration, a test).
+  } else if (sdkMarker) {
+    for (const name of [`${RP}REGION`, "KUBERNETES_SERVICE_HOST"]) if (!env[name]) missing.push(name);
+  } else if (env.KUBERNETES_SERVICE_PORT_PROXYMUX) {
+    if (!env.KUBERNETES_SERVICE_HOST) missing.push("KUBERNETES_SERVICE_HOST");
+  } else {
+    return {
+      ok: false,
+      reason: `neither ${RP}VERSION (1.1 or 2.2) nor KUBERNETES_SERVICE_PORT_PROXYMUX nor CCH_OCI_PROXYMUX_URL is set`,
+    };
+  }
+  // The token file too: a node whose kubelet configuration sets the proxymux
+  // for pods' tokens has none, and must go on to its own instance principal.
+  const tokenPath = serviceAccountTokenFile(env);
+  if (!existsSync(tokenPath)) missing.push(`a service account token at ${tokenPath}`);
+  if (missing.length > 0) return { ok: false, reason: `lacks ${missing.join(", ")}` };
+  return { ok: true, tokenPath };
+}
 
 export function choosePlan(settings: OciSettings, env: Env): Plan {
   if (settings.auth !== null) return explicitPlan(settings.auth, settings, env);
@@ -35,19 +94,13 @@ export function choosePlan(settings: OciSettings, env: Env): Plan {
   if ("plan" in config) return config.plan;
   tried.push(config.why);
 
-  if (env.OCI_RESOURCE_PRINCIPAL_VERSION) return { kind: "resource_principal" };
-  tried.push("resource principal (OCI_RESOURCE_PRINCIPAL_VERSION is not set)");
+  const rp = resourcePrincipalEnv(env);
+  if (rp.ok) return { kind: "resource_principal", version: rp.version };
+  tried.push(`resource principal (${rp.reason})`);
 
-  // The token file too: a node whose kubelet configuration sets the proxymux
-  // for pods' tokens has none, and must go on to its own instance principal.
-  const tokenPath = serviceAccountTokenFile(env);
-  const proxymux = (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT_PROXYMUX) || env.CCH_OCI_PROXYMUX_URL;
-  if (proxymux && existsSync(tokenPath)) return { kind: "oke_workload_identity", tokenPath };
-  tried.push(
-    proxymux
-      ? `OKE workload identity (no service account token at ${tokenPath})`
-      : "OKE workload identity (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT_PROXYMUX are not set)",
-  );
+  const oke = okeWorkloadEnv(env);
+  if (oke.ok) return { kind: "oke_workload_identity", tokenPath: oke.tokenPath };
+  tried.push(`OKE workload identity (${oke.reason})`);
 
   return { kind: "instance_principal", metadataUrl: metadataBaseUrl(env), automatic: true, tried };
 }
@@ -62,8 +115,11 @@ function explicitPlan(kind: AuthKind, settings: OciSettings, env: Env): Plan {
     }
     case "instance_principal":
       return { kind, metadataUrl: metadataBaseUrl(env), automatic: false, tried: [] };
-    case "resource_principal":
-      return { kind };
+    case "resource_principal": {
+      const rp = resourcePrincipalEnv(env);
+      if (!rp.ok) throw new ProviderError(`${TITLE}: auth is resource_principal but ${rp.reason}`);
+      return { kind, version: rp.version };
+    }
     case "oke_workload_identity":
       return { kind, tokenPath: serviceAccountTokenFile(env) };
   }
@@ -125,7 +181,10 @@ export function describePlan(plan: Plan, env: Env): string {
     case "instance_principal":
       return plan.metadataUrl === metadataBaseUrl({}) ? "instance_principal" : `instance_principal:${plan.metadataUrl}`;
     case "resource_principal":
-      return `resource_principal:${env.OCI_RESOURCE_PRINCIPAL_REGION ?? ""}`;
+      return plan.version === "2.2"
+        ? `resource_principal:${env.OCI_RESOURCE_PRINCIPAL_REGION ?? ""}`
+        : // 1.1: the token service and the resource it names (the instance's own id when unset).
+          `resource_principal_1.1:${env.OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT ?? ""}${env.OCI_RESOURCE_PRINCIPAL_RPT_PATH ?? ""}:${env.OCI_RESOURCE_PRINCIPAL_RPT_ID ?? "instance"}:${metadataBaseUrl(env)}`;
     case "oke_workload_identity":
       return `oke_workload_identity:${serviceAccountOf(plan.tokenPath)}`;
   }
@@ -152,7 +211,7 @@ export function planTitle(plan: Plan): string {
     case "instance_principal":
       return "the instance principal";
     case "resource_principal":
-      return "the resource principal";
+      return `the resource principal (version ${plan.version})`;
     case "oke_workload_identity":
       return "the pod's OKE workload identity";
   }

@@ -52,7 +52,7 @@ export async function okeSessionAuth(req: OkeExchange, ctx: Context): Promise<Au
     ca = readFileSync(caPath, "utf8");
   } catch {
     throw new ProviderError(
-      `${TITLE}: OKE workload identity: cannot read the cluster CA ${caPath} (set CCH_OCI_KUBERNETES_CA_FILE); ${HINT}`,
+      `${TITLE}: OKE workload identity: cannot read the cluster CA ${caPath} (set OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH or CCH_OCI_KUBERNETES_CA_FILE); ${HINT}`,
     );
   }
   // A fresh session key per exchange, as the SDK does (refreshKeys before every call).

@@ -27,10 +27,12 @@
 //
 // OKE workload identity (oke.ts), in a pod and in kubelet service-account mode:
 // CCH_OCI_PROXYMUX_URL          proxymux base URL (https); default
-//                               https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT_PROXYMUX,
-//                               the variables the OCI SDKs read.
+//                               https://$KUBERNETES_SERVICE_HOST:12250, the port the Go and
+//                               Python SDKs use (KUBERNETES_SERVICE_PORT_PROXYMUX, which
+//                               oci-common for TypeScript reads, overrides it).
 // CCH_OCI_KUBERNETES_CA_FILE    the cluster CA that signs the proxymux's certificate; default
-//                               /var/run/secrets/kubernetes.io/serviceaccount/ca.crt.
+//                               OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH (the SDKs' variable),
+//                               then /var/run/secrets/kubernetes.io/serviceaccount/ca.crt.
 // CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE   the token auth=oke_workload_identity exchanges; default
 //                               /var/run/secrets/kubernetes.io/serviceaccount/token. (In kubelet
 //                               service-account mode the pod's token comes in the request.)
@@ -114,8 +116,11 @@ export function federationOverride(env: Env): string | undefined {
 
 export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
+/** The OCI SDKs' proxymux port when KUBERNETES_SERVICE_PORT_PROXYMUX does not say otherwise. */
+export const PROXYMUX_PORT = "12250";
+
 export function kubernetesCaFile(env: Env): string {
-  return env.CCH_OCI_KUBERNETES_CA_FILE || `${SA_DIR}/ca.crt`;
+  return env.CCH_OCI_KUBERNETES_CA_FILE || env.OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH || `${SA_DIR}/ca.crt`;
 }
 
 export function serviceAccountTokenFile(env: Env): string {
@@ -130,14 +135,9 @@ export function proxymuxUrl(env: Env): { ok: true; url: string } | { ok: false; 
     return url.startsWith("https://") ? { ok: true, url } : { ok: false, reason: "CCH_OCI_PROXYMUX_URL must be https" };
   }
   const host = env.KUBERNETES_SERVICE_HOST;
-  const port = env.KUBERNETES_SERVICE_PORT_PROXYMUX;
-  const missing = [!host && "KUBERNETES_SERVICE_HOST", !port && "KUBERNETES_SERVICE_PORT_PROXYMUX"].filter(Boolean);
-  if (missing.length > 0 || !host || !port) {
-    return {
-      ok: false,
-      reason: `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set (or set CCH_OCI_PROXYMUX_URL)`,
-    };
-  }
+  // The Go and Python SDKs use port 12250; oci-common for TypeScript reads KUBERNETES_SERVICE_PORT_PROXYMUX.
+  const port = env.KUBERNETES_SERVICE_PORT_PROXYMUX || PROXYMUX_PORT;
+  if (!host) return { ok: false, reason: "KUBERNETES_SERVICE_HOST is not set (or set CCH_OCI_PROXYMUX_URL)" };
   // An IPv6 service address needs brackets in a URL.
   return { ok: true, url: `https://${host.includes(":") ? `[${host}]` : host}:${port}` };
 }
