@@ -4,6 +4,7 @@
 // nothing here reaches 169.254.169.254.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describeVia } from "../support/provider.ts";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -169,13 +170,13 @@ describe("describeIdentity", () => {
       fetch: () => Response.json({ error: "bad_request" }, { status: 400 }),
     });
     try {
-      const here = await provider.describeIdentity!(target(), ctxFor({ AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.url.origin }));
+      const here = await describeVia(provider, target(), ctxFor({ AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.url.origin }));
       expect(here.used).toBe(SOURCE_NAMES["managed-identity"]);
       expect(source(here, SOURCE_NAMES["managed-identity"]).detail).toBe(
         `system-assigned, IMDS endpoint ${imds.url.origin} answers`,
       );
       const closed = `http://127.0.0.1:${await freePort()}`;
-      const gone = await provider.describeIdentity!(target(), ctxFor({ AZURE_POD_IDENTITY_AUTHORITY_HOST: closed }));
+      const gone = await describeVia(provider, target(), ctxFor({ AZURE_POD_IDENTITY_AUTHORITY_HOST: closed }));
       expect(gone.used).toBeNull();
     } finally {
       await imds.stop(true);
@@ -204,7 +205,7 @@ describe("describeIdentity", () => {
 
 describe("helpText", () => {
   test("names the settings keys, the environment variables and the kubelet annotations, in a few lines", () => {
-    const help = provider.helpText!;
+    const help = provider.manifest.helpText!;
     for (const word of [
       "tenantId",
       "clientId",

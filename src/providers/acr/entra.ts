@@ -28,7 +28,7 @@ const MAX_DETAIL = 240;
 
 export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: string): Promise<EntraToken> {
   if (plan.sources.length === 0) {
-    throw new ProviderError(`Azure Container Registry: AZURE_TOKEN_CREDENTIALS leaves no identity to use for ${registry}`);
+    throw new ProviderError(`AZURE_TOKEN_CREDENTIALS leaves no identity to use for ${registry}`);
   }
   const sdk: Sdk = await import("@azure/identity");
   const unavailable: string[] = [];
@@ -55,15 +55,15 @@ export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: 
         const seen = failedAnswer(answer);
         throw new ProviderError(
           seen === null
-            ? `Azure Container Registry: ${who} did not answer for ${what} before the deadline`
-            : `Azure Container Registry: ${who} kept answering ${seen} for ${what} until the deadline`,
+            ? `${who} did not answer for ${what} before the deadline`
+            : `${who} kept answering ${seen} for ${what} until the deadline`,
         );
       }
       const detail = errorDetail(err, ctx);
       const seen = failedAnswer(answer);
       if (seen !== null && isNetworkError(err)) {
         // The SDK calls a body it cannot parse (an error page, garbage) a network error; but an answer came.
-        throw new ProviderError(`Azure Container Registry: ${who} answered ${seen} for ${what}`);
+        throw new ProviderError(`${who} answered ${seen} for ${what}`);
       }
       switch (classify(err, source)) {
         case "unavailable":
@@ -72,23 +72,23 @@ export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: 
           continue;
         case "unreachable":
           throw new ProviderError(
-            `Azure Container Registry: could not reach Entra ID at ${plan.authorityHost} for ${what}: ${detail}`,
+            `could not reach Entra ID at ${plan.authorityHost} for ${what}: ${detail}`,
           );
         case "unusable":
-          throw new ProviderError(`Azure Container Registry: could not use ${what} for ${registry}: ${detail}`);
+          throw new ProviderError(`could not use ${what} for ${registry}: ${detail}`);
         case "refused":
-          throw new ProviderError(`Azure Container Registry: Entra ID refused ${what} for ${registry}: ${detail}`);
+          throw new ProviderError(`Entra ID refused ${what} for ${registry}: ${detail}`);
       }
     }
     if (!token?.token) {
-      throw new ProviderError(`Azure Container Registry: Entra ID returned no token for ${describeSource(source)}`);
+      throw new ProviderError(`Entra ID returned no token for ${describeSource(source)}`);
     }
     ctx.log.secret(token.token);
     ctx.log.debug(`${registry}: Entra ID token from ${source.kind}, expires ${new Date(token.expiresOnTimestamp).toISOString()}`);
     return { token: token.token, expiresOnTimestamp: token.expiresOnTimestamp, source };
   }
   throw new ProviderError(
-    `Azure Container Registry: no Azure identity for ${registry} (${clip(unavailable.join("; "))}); set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, use a workload or managed identity, or run "az login"`,
+    `no Azure identity for ${registry} (${clip(unavailable.join("; "))}); set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, use a workload or managed identity, or run "az login"`,
   );
 }
 

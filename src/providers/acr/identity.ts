@@ -16,10 +16,10 @@
 // for the client and tenant its service account's annotations name.
 // Pure: no SDK, no I/O.
 
-import { createHash } from "node:crypto";
+import { shortHash } from "../../hash.ts";
 import { ProviderError, type Context, type ServiceAccountIdentity } from "../../provider.ts";
 import { AUTHORITY_HOSTS, type AzureCloud } from "./hosts.ts";
-import { decodeJwtClaims } from "./jwt.ts";
+import { jwtClaims } from "../../jwt.ts";
 import { CLIENT_ID_PATTERN, TENANT_PATTERN, type AcrSettings } from "./settings.ts";
 
 export type SourceKind =
@@ -116,15 +116,15 @@ export function serviceAccountIdentity(sa: ServiceAccountIdentity): { tenantId: 
   const missing = [clientId ? null : ANNOTATION_CLIENT_ID, tenantId ? null : ANNOTATION_TENANT_ID].filter(Boolean);
   if (missing.length > 0) {
     throw new ProviderError(
-      `Azure Container Registry: the pod's service account has no ${missing.join(" or ")} annotation (both the client id and the tenant id of the identity to pull as are required)`,
+      `the pod's service account has no ${missing.join(" or ")} annotation (both the client id and the tenant id of the identity to pull as are required)`,
     );
   }
   if (!CLIENT_ID_PATTERN.test(clientId)) {
-    throw new ProviderError(`Azure Container Registry: the annotation ${ANNOTATION_CLIENT_ID} must be a client id (a GUID)`);
+    throw new ProviderError(`the annotation ${ANNOTATION_CLIENT_ID} must be a client id (a GUID)`);
   }
   if (!TENANT_PATTERN.test(tenantId)) {
     throw new ProviderError(
-      `Azure Container Registry: the annotation ${ANNOTATION_TENANT_ID} must be a tenant id (a GUID or a domain name)`,
+      `the annotation ${ANNOTATION_TENANT_ID} must be a tenant id (a GUID or a domain name)`,
     );
   }
   return { tenantId, clientId };
@@ -137,7 +137,7 @@ export function allowedKinds(value: string | undefined): SourceKind[] | null {
   const kinds = NAMED[v];
   if (!kinds) {
     throw new ProviderError(
-      `Azure Container Registry: AZURE_TOKEN_CREDENTIALS="${value!.slice(0, 60)}" is not supported here (use prod, dev, EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential or AzureCliCredential)`,
+      `AZURE_TOKEN_CREDENTIALS="${value!.slice(0, 60)}" is not supported here (use prod, dev, EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential or AzureCliCredential)`,
     );
   }
   return kinds;
@@ -179,7 +179,7 @@ export function describeSource(s: IdentitySource): string {
 
 /** Pods differ by service account, not only by client id: a pod must never get another pod's token. */
 function serviceAccountDigest(token: string): string {
-  const claims = decodeJwtClaims(token);
+  const claims = jwtClaims(token);
   const who = claims ? `${String(claims.iss ?? "")}|${String(claims.sub ?? "")}` : token;
-  return createHash("sha256").update(who).digest("hex").slice(0, 16);
+  return shortHash(who, 16);
 }

@@ -14,10 +14,11 @@
 //   4. instance principal: asks the instance metadata service, so it is tried
 //      last; when that does not answer, the error lists all that was tried.
 
+import { jwtStringClaim } from "../../jwt.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { ProviderError } from "../../provider.ts";
 import { chooseProfile, locateConfig, OciConfigError, profileSettings, readOciConfig } from "./config-file.ts";
-import { metadataBaseUrl, serviceAccountTokenFile, TITLE, type AuthKind, type OciSettings } from "./settings.ts";
+import { metadataBaseUrl, serviceAccountTokenFile, type AuthKind, type OciSettings } from "./settings.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -58,7 +59,7 @@ function explicitPlan(kind: AuthKind, settings: OciSettings, env: Env): Plan {
     case "session_token": {
       const found = fromConfigFile(settings, env, kind);
       if ("plan" in found) return found.plan;
-      throw new ProviderError(`${TITLE}: no OCI identity found: ${found.why}`);
+      throw new ProviderError(`no OCI identity found: ${found.why}`);
     }
     case "instance_principal":
       return { kind, metadataUrl: metadataBaseUrl(env), automatic: false, tried: [] };
@@ -86,7 +87,7 @@ function fromConfigFile(
     const why = `${label} (${where.path}, from ${where.source}: no such file)`;
     // A file the user named is a mistake to report, not a reason to look elsewhere.
     if (where.explicit && want === null)
-      throw new ProviderError(`${TITLE}: OCI configuration file ${where.path} (from ${where.source}) does not exist`);
+      throw new ProviderError(`OCI configuration file ${where.path} (from ${where.source}) does not exist`);
     return { why };
   }
   let values: Map<string, string> | null;
@@ -94,23 +95,23 @@ function fromConfigFile(
     values = profileSettings(readOciConfig(where.path), profile.name);
   } catch (err) {
     const reason = err instanceof OciConfigError ? err.message : `cannot read ${where.path}`;
-    throw new ProviderError(`${TITLE}: OCI configuration file: ${reason}`);
+    throw new ProviderError(`OCI configuration file: ${reason}`);
   }
   if (values === null) {
     const why = `${label} (${where.path} has no profile [${profile.name}])`;
-    if (profile.explicit || want !== null) throw new ProviderError(`${TITLE}: ${where.path} has no profile [${profile.name}]`);
+    if (profile.explicit || want !== null) throw new ProviderError(`${where.path} has no profile [${profile.name}]`);
     return { why };
   }
   const kind = values.has("security_token_file") ? "session_token" : "api_key";
   if (want !== null && want !== kind) {
     const has = kind === "session_token" ? "has security_token_file (a session token)" : "has no security_token_file";
-    throw new ProviderError(`${TITLE}: auth is ${want} but profile [${profile.name}] of ${where.path} ${has}`);
+    throw new ProviderError(`auth is ${want} but profile [${profile.name}] of ${where.path} ${has}`);
   }
   const required =
     kind === "session_token" ? ["tenancy", "key_file", "security_token_file"] : ["tenancy", "user", "fingerprint", "key_file"];
   const missing = required.filter((k) => !values.get(k));
   if (missing.length > 0) {
-    throw new ProviderError(`${TITLE}: profile [${profile.name}] of ${where.path} lacks ${missing.join(", ")}`);
+    throw new ProviderError(`profile [${profile.name}] of ${where.path} lacks ${missing.join(", ")}`);
   }
   return { plan: { kind, configPath: where.path, profile: profile.name, values } };
 }
@@ -134,9 +135,7 @@ export function describePlan(plan: Plan, env: Env): string {
 /** The pod's service account (the token's `sub`), read but never verified or kept. */
 function serviceAccountOf(path: string): string {
   try {
-    const payload = readFileSync(path, "utf8").trim().split(".")[1] ?? "";
-    const sub: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")).sub;
-    return typeof sub === "string" ? sub : "";
+    return jwtStringClaim(readFileSync(path, "utf8").trim(), "sub") ?? "";
   } catch {
     return "";
   }
