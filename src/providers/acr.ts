@@ -3,10 +3,10 @@
 // light for the cache-hit path: host patterns and the identity plan only; the
 // exchange, @azure/identity and doctor's checks load on demand.
 
-import type { Plan, Provider } from "../provider.ts";
+import type { Provider } from "../provider.ts";
 import { KUBELET_MATCH_IMAGES, matchLoginServer, type AcrLoginServer } from "./acr/hosts.ts";
-import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, identityKey, planIdentity, type IdentityPlan } from "./acr/identity.ts";
-import { readAcrSettings, SETTINGS_KEYS, type AcrSettings } from "./acr/settings.ts";
+import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, planAcr, type AcrPlan } from "./acr/plan.ts";
+import { SETTINGS_KEYS } from "./acr/settings.ts";
 
 /**
  * The audience kubelet requests the pod's token for: the one Entra ID expects
@@ -14,11 +14,6 @@ import { readAcrSettings, SETTINGS_KEYS, type AcrSettings } from "./acr/settings
  * acr-credential-provider configures it).
  */
 export const SERVICE_ACCOUNT_AUDIENCE = "api://AzureADTokenExchange";
-
-export interface AcrPlan extends Plan {
-  identity: IdentityPlan;
-  settings: AcrSettings;
-}
 
 const HELP = `  Settings per registry in the configuration file ("registries": {"<host>": {…}}):
     tenantId   Entra ID tenant to ask (default: AZURE_TENANT_ID)
@@ -48,18 +43,13 @@ export const provider: Provider<AcrLoginServer, AcrPlan> = {
     tokenMaxLifeMs: 3 * 3600_000,
   },
   match: matchLoginServer,
-  plan(target, ctx) {
-    const settings = readAcrSettings(target.settings, target.host.key);
-    const identity = planIdentity(ctx.env, settings, target.details.cloud, ctx.serviceAccount);
-    const key = identityKey(identity);
-    return { key, source: key, pod: ctx.serviceAccount !== undefined, identity, settings };
-  },
+  plan: planAcr,
   async fetch(target, plan, ctx) {
-    const { fetchAcrCredential } = await import("./acr/exchange.ts");
+    const { fetchAcrCredential } = await import("./acr/fetch.ts");
     return fetchAcrCredential(target, plan, ctx);
   },
-  async describe(target, _plan, ctx) {
+  async describe(_target, plan, ctx) {
     const { describeAcrIdentity } = await import("./acr/describe.ts");
-    return describeAcrIdentity(target, ctx);
+    return describeAcrIdentity(plan, ctx);
   },
 };

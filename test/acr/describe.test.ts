@@ -4,6 +4,7 @@
 // nothing here reaches 169.254.169.254.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { planAcr } from "../../src/providers/acr/plan.ts";
 import { describeVia } from "../support/provider.ts";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -58,7 +59,8 @@ const target = (settings: RegistrySettings = {}): Target<AcrLoginServer> => ({
 
 /** describeIdentity with a fake IMDS probe that answers `answers` and records where it was pointed. */
 async function describeWith(env: Record<string, string>, answers = false, settings: RegistrySettings = {}) {
-  const report = await describeAcrIdentity(target(settings), ctxFor(env), {
+  const ctx = ctxFor(env);
+  const report = await describeAcrIdentity(planAcr(target(settings), ctx), ctx, {
     probe: async (base) => (probes.push(base), answers),
   });
   expectNoSecret(report);
@@ -105,9 +107,10 @@ describe("describeIdentity", () => {
     const missing = await describeWith({ ...wi, AZURE_FEDERATED_TOKEN_FILE: join(dir, "nope") }, false, { clientId: "c-2" });
     expect(source(missing, SOURCE_NAMES["workload-identity"]).detail).toEndWith("(cannot read it)");
 
+    const chinaCtx = ctxFor(wi);
     const china = await describeAcrIdentity(
-      { ...target({ clientId: "c-2" }), registry: "r.azurecr.cn", details: matchLoginServer("r.azurecr.cn")! },
-      ctxFor(wi),
+      planAcr({ ...target({ clientId: "c-2" }), registry: "r.azurecr.cn", details: matchLoginServer("r.azurecr.cn")! }, chinaCtx),
+      chinaCtx,
       { probe: async () => false },
     );
     expect(china.sources.find((s) => s.found)!.detail).toContain("authority https://login.chinacloudapi.cn");
@@ -188,7 +191,8 @@ describe("describeIdentity", () => {
       token: makeJwt({ sub: "system:serviceaccount:a:b" }),
       annotations: { "kubernetes.azure.com/acr-client-id": "pc", "kubernetes.azure.com/acr-tenant-id": "pt" },
     };
-    const r = await describeAcrIdentity(target(), ctxFor(SP, sa), { probe: async () => true });
+    const saCtx = ctxFor(SP, sa);
+    const r = await describeAcrIdentity(planAcr(target(), saCtx), saCtx, { probe: async () => true });
     expect(r).toEqual({
       sources: [
         {

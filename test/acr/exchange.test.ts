@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { EMPTY_CONFIG, type RegistrySettings } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Context, Target } from "../../src/provider.ts";
-import { ACR_USERNAME, fetchAcrCredential } from "../../src/providers/acr/exchange.ts";
+import { ACR_USERNAME, fetchAcrCredential } from "../../src/providers/acr/fetch.ts";
 import type { EntraToken } from "../../src/providers/acr/entra.ts";
 import { matchLoginServer, type AcrLoginServer } from "../../src/providers/acr/hosts.ts";
 import { freePort } from "../support/env.ts";

@@ -17,8 +17,9 @@ import { ProviderError } from "../../provider.ts";
 import { readAcrChallenge, type AcrChallenge } from "./challenge.ts";
 import { getEntraToken, type EntraToken } from "./entra.ts";
 import type { AcrLoginServer } from "./hosts.ts";
-import { describeSource } from "./identity.ts";
-import type { AcrPlan } from "../acr.ts";
+import { networkError, registryErrorDetail } from "./errors.ts";
+import { describeSource } from "./plan.ts";
+import type { AcrPlan } from "./plan.ts";
 import { jwtExpiry, jwtStringClaim } from "../../jwt.ts";
 
 export const ACR_USERNAME = "00000000-0000-0000-0000-000000000000";
@@ -147,28 +148,4 @@ async function readBody(res: Response, ctx: Context): Promise<string> {
   } catch (err) {
     throw networkError("the token exchange answer was cut short", err, ctx);
   }
-}
-
-/** `{"errors":[{"code","message"}]}` (the Distribution error shape ACR uses), or OAuth `{"error","error_description"}`. */
-function registryErrorDetail(body: string, secrets: string[]): string {
-  let text = "";
-  try {
-    const data = JSON.parse(body) as Record<string, unknown>;
-    const first = Array.isArray(data.errors) ? (data.errors[0] as Record<string, unknown> | undefined) : undefined;
-    if (first) text = [first.code, first.message].filter((x) => typeof x === "string" && x).join(": ");
-    else if (typeof data.error === "string")
-      text = [data.error, data.error_description].filter((x) => typeof x === "string" && x).join(": ");
-  } catch {
-    // Not JSON: say nothing rather than echo an unknown body.
-  }
-  for (const s of secrets) text = text.split(s).join("[redacted]");
-  // Anything shaped like a JWT is masked too: a front end may echo tokens back.
-  text = text.replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[redacted]").replace(/[\u0000-\u001f\u007f]+/g, " ");
-  return text.length > 200 ? text.slice(0, 200) + "…" : text;
-}
-
-function networkError(what: string, err: unknown, ctx: Context): ProviderError {
-  if (ctx.signal.aborted) return new ProviderError(`${what}: no answer before the deadline`);
-  const cause = err instanceof Error ? err.message.split("\n")[0] : String(err);
-  return new ProviderError(`${what}: ${cause}`);
 }

@@ -17,10 +17,10 @@
 // Pure: no SDK, no I/O.
 
 import { shortHash } from "../../hash.ts";
-import { ProviderError, type Context, type ServiceAccountIdentity } from "../../provider.ts";
-import { AUTHORITY_HOSTS, type AzureCloud } from "./hosts.ts";
+import { ProviderError, type Context, type Plan, type ServiceAccountIdentity, type Target } from "../../provider.ts";
+import { AUTHORITY_HOSTS, type AcrLoginServer, type AzureCloud } from "./hosts.ts";
 import { jwtClaims } from "../../jwt.ts";
-import { CLIENT_ID_PATTERN, TENANT_PATTERN, type AcrSettings } from "./settings.ts";
+import { CLIENT_ID_PATTERN, readAcrSettings, TENANT_PATTERN, type AcrSettings } from "./settings.ts";
 
 export type SourceKind =
   "client-secret" | "client-certificate" | "workload-identity" | "managed-identity" | "azure-cli" | "service-account";
@@ -54,6 +54,26 @@ const NAMED: Readonly<Record<string, SourceKind[]>> = {
 };
 
 type Env = Context["env"];
+
+/** The provider's plan: the identity chain for this registry, and the settings it came from. */
+export interface AcrPlan extends Plan {
+  identity: IdentityPlan;
+  settings: AcrSettings;
+}
+
+export function planAcr(target: Target<AcrLoginServer>, ctx: Context): AcrPlan {
+  const settings = readAcrSettings(target.settings, target.host.key);
+  const identity = planIdentity(ctx.env, settings, target.details.cloud, ctx.serviceAccount);
+  const key = identityKey(identity);
+  const first = identity.sources[0];
+  return {
+    key,
+    source: first ? describeSource(first) : "no identity (AZURE_TOKEN_CREDENTIALS leaves none)",
+    pod: ctx.serviceAccount !== undefined,
+    identity,
+    settings,
+  };
+}
 
 export function planIdentity(
   env: Env,
