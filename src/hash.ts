@@ -8,3 +8,8 @@ export function sha256Hex(text: string): string {
 export function randomHex(bytes: number): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
 }
+
+/** The first `length` hex digits of the text's SHA-256: a short, secret-free name for it. */
+export function shortHash(text: string, length = 12): string {
+  return sha256Hex(text).slice(0, length);
+}

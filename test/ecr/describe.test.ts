@@ -2,6 +2,7 @@
 // the SDK's order, which one a fetch would use, and never a secret.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describeVia } from "../support/provider.ts";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -267,7 +268,7 @@ describe("describeIdentity", () => {
   });
 
   test("the provider exposes it, and loads no SDK for it", async () => {
-    const r = await provider.describeIdentity!(target(), context({ AWS_ACCESS_KEY_ID: "AKIDX", AWS_SECRET_ACCESS_KEY: "s" }));
+    const r = await describeVia(provider, target(), context({ AWS_ACCESS_KEY_ID: "AKIDX", AWS_SECRET_ACCESS_KEY: "s" }));
     expect(r.used).toBe("environment variables");
   });
 });
@@ -286,7 +287,7 @@ describe("iniKeys", () => {
 
 describe("provider settings for kubelet and --help", () => {
   test("service-account tokens: STS audience, the role annotation optional", () => {
-    expect(provider.serviceAccountTokens).toEqual({
+    expect(provider.manifest.serviceAccountTokens).toEqual({
       audience: "sts.amazonaws.com",
       optionalAnnotationKeys: ["eks.amazonaws.com/ecr-role-arn"],
     });
@@ -302,8 +303,8 @@ describe("provider settings for kubelet and --help", () => {
       "AWS_ECR_ROLE_ARN",
       "AWS_ENDPOINT_URL_ECR",
     ]) {
-      expect(provider.helpText).toContain(word);
+      expect(provider.manifest.helpText).toContain(word);
     }
-    expect(provider.helpText!.split("\n").length).toBeLessThan(20);
+    expect(provider.manifest.helpText!.split("\n").length).toBeLessThan(20);
   });
 });

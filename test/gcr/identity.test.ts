@@ -114,7 +114,7 @@ describe("identity in the cache key", () => {
       const { provider } = await import(${JSON.stringify(join(ROOT, "src/providers/gcr.ts"))});
       const target = { host: { key: "gcr.io", hostname: "gcr.io", port: null }, registry: "gcr.io", settings: {}, details: provider.match("gcr.io") };
       const ctx = { env: { HOME: "/nonexistent" }, config: { path: null, timeoutSeconds: null, registries: new Map() } };
-      provider.identity(target, ctx);
+      provider.plan(target, ctx);
       console.log(Object.keys(require.cache).filter((k) => k.includes("google-auth-library") || k.includes("gaxios")).length);
     `;
     const proc = Bun.spawnSync([process.execPath, "-e", script], { env: { PATH: process.env.PATH ?? "" } });

@@ -6,7 +6,8 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseBoolean, type Context, type IdentityReport, type IdentitySource, type Target } from "../../provider.ts";
+import { parseBoolean } from "../../env.ts";
+import type { Context, IdentityReport, IdentitySource, Target } from "../../provider.ts";
 import { readTextOrNull } from "../../fsutil.ts";
 import type { EcrTarget } from "./hosts.ts";
 import { ROLE_ANNOTATION, podRole, readSettings } from "./identity.ts";

@@ -6,7 +6,7 @@ import type { Context, Credential, Target } from "../../provider.ts";
 import { ProviderError } from "../../provider.ts";
 import { describeFailure } from "./errors.ts";
 import { describeTarget, type EcrTarget } from "./hosts.ts";
-import { callerIdentity, readSettings, type CallerIdentity } from "./identity.ts";
+import type { CallerIdentity } from "./identity.ts";
 import { parseAuthorizationToken } from "./token.ts";
 
 // Retries with the SDK's standard strategy (exponential backoff with jitter)
@@ -37,10 +37,9 @@ interface SdkLogger {
   error(...content: unknown[]): void;
 }
 
-export async function fetchEcrCredential(target: Target<EcrTarget>, ctx: Context): Promise<Credential> {
+export async function fetchEcrCredential(target: Target<EcrTarget>, who: CallerIdentity, ctx: Context): Promise<Credential> {
   const details = target.details;
   const what = describeTarget(details);
-  const who = callerIdentity(readSettings(target.settings, target.registry), ctx);
   const remaining = Math.max(0, ctx.deadline - ctx.now().getTime());
   const requestTimeout = Math.max(MIN_ATTEMPT_MS, Math.floor(remaining / MAX_ATTEMPTS));
   const base: ClientBase = {
@@ -141,22 +140,22 @@ async function credentialsFor(who: CallerIdentity, base: ClientBase): Promise<un
 }
 
 function toCredential(data: AuthorizationData | undefined, what: string, ctx: Context): Credential {
-  if (!data?.authorizationToken) throw new ProviderError(`AWS ECR: ${what} answered without an authorization token`);
+  if (!data?.authorizationToken) throw new ProviderError(`${what} answered without an authorization token`);
   ctx.log.secret(data.authorizationToken);
   const decoded = parseAuthorizationToken(data.authorizationToken);
   if (!decoded.ok) {
     throw new ProviderError(
-      `AWS ECR: ${what} answered with an authorization token that ${decoded.reason} (expected base64 of user:password)`,
+      `${what} answered with an authorization token that ${decoded.reason} (expected base64 of user:password)`,
     );
   }
   ctx.log.secret(decoded.password);
   if (!(data.expiresAt instanceof Date) || Number.isNaN(data.expiresAt.getTime())) {
-    throw new ProviderError(`AWS ECR: ${what} answered with a token without an expiry`);
+    throw new ProviderError(`${what} answered with a token without an expiry`);
   }
   // Said here too (the resolver refuses it anyway) so the message names the registry.
   if (data.expiresAt.getTime() <= ctx.now().getTime()) {
     throw new ProviderError(
-      `AWS ECR: ${what} answered with a token that has already expired (at ${data.expiresAt.toISOString()})`,
+      `${what} answered with a token that has already expired (at ${data.expiresAt.toISOString()})`,
     );
   }
   ctx.log.debug(`got a token from ${what}, expires ${data.expiresAt.toISOString()}`);

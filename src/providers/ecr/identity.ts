@@ -4,7 +4,8 @@
 // profile and role names, never an access key id: rotating keys and
 // assumed-role sessions keep hitting the cache.
 
-import { createHash } from "node:crypto";
+import { shortHash } from "../../hash.ts";
+import { jwtStringClaim } from "../../jwt.ts";
 import { ProviderError, type Context } from "../../provider.ts";
 import type { RegistrySettings } from "../../config.ts";
 
@@ -37,7 +38,7 @@ export function readSettings(settings: RegistrySettings, registry: string): EcrS
     const value = settings[key];
     if (value === undefined) return undefined;
     if (typeof value !== "string" || !pattern.test(value)) {
-      throw new ProviderError(`AWS ECR: registry ${registry}: "${key}" in the configuration file must look like ${example}`);
+      throw new ProviderError(`registry ${registry}: "${key}" in the configuration file must look like ${example}`);
     }
     return value;
   };
@@ -58,11 +59,11 @@ export function callerIdentity(settings: EcrSettings, ctx: Pick<Context, "env" |
     // the pod whatever the node may pull, which is what the token mode avoids.
     if (role === null) {
       throw new ProviderError(
-        `AWS ECR: no role for the pod's service account token: annotate the service account with ${ROLE_ANNOTATION} or set AWS_ECR_ROLE_ARN in the kubelet provider's env`,
+        `no role for the pod's service account token: annotate the service account with ${ROLE_ANNOTATION} or set AWS_ECR_ROLE_ARN in the kubelet provider's env`,
       );
     }
     if (!ROLE_ARN.test(role.arn)) {
-      throw new ProviderError(`AWS ECR: the role ARN from ${role.from} is not an IAM role ARN`);
+      throw new ProviderError(`the role ARN from ${role.from} is not an IAM role ARN`);
     }
     // The token's subject names the service account; a pod whose account may
     // not assume the role must not be served another pod's cached token.
@@ -126,18 +127,5 @@ function baseSource(settings: EcrSettings, env: Context["env"]): CallerIdentity 
 
 /** The `sub` claim of a JWT (not verified: only used to separate cache entries), or the whole token. */
 function serviceAccountSubject(token: string): string {
-  const payload = token.split(".")[1];
-  if (payload) {
-    try {
-      const sub = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sub?: unknown }).sub;
-      if (typeof sub === "string" && sub !== "") return sub;
-    } catch {
-      // not a JWT: fall through
-    }
-  }
-  return token;
-}
-
-function shortHash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 12);
+  return jwtStringClaim(token, "sub") ?? token;
 }

@@ -4,7 +4,7 @@
 // it runs on every `get` (the cache key names the identity) without loading
 // google-auth-library.
 
-import { createHash } from "node:crypto";
+import { shortHash } from "../../hash.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Context } from "../../provider.ts";
@@ -128,7 +128,7 @@ function describeNested(value: unknown): string {
 
 /** A short digest of a secret, so a new login means a new cache entry; it reveals nothing of the secret. */
 function digest(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex").slice(0, 16);
+  return shortHash(secret, 16);
 }
 
 /** gcloud's active configuration and its account, read from gcloud's own files (no process spawned). */

@@ -10,7 +10,7 @@ import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
 import type { Plan } from "./identity.ts";
 import { okeSessionAuth } from "./oke.ts";
 import { metadataWaitCapMs } from "./platform.ts";
-import { federationOverride, TITLE } from "./settings.ts";
+import { federationOverride } from "./settings.ts";
 
 /** No identity found in automatic mode: not looked for again, for this identity, for this long. */
 const NO_IDENTITY_RECUR_MS = 60_000;
@@ -43,10 +43,10 @@ function readTokenFile(path: string): string {
     token = readFileSync(path, "utf8").trim();
   } catch {
     throw new ProviderError(
-      `${TITLE}: OKE workload identity: cannot read the service account token ${path} (set CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE)`,
+      `OKE workload identity: cannot read the service account token ${path} (set CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE)`,
     );
   }
-  if (token === "") throw new ProviderError(`${TITLE}: OKE workload identity: the service account token ${path} is empty`);
+  if (token === "") throw new ProviderError(`OKE workload identity: the service account token ${path} is empty`);
   return token;
 }
 
@@ -72,7 +72,7 @@ function apiKey(common: Common, plan: ConfigPlan, ctx: Context): AuthProvider {
  */
 function sessionToken(plan: ConfigPlan, ctx: Context): AuthProvider {
   const token = readProfileFile(plan, "security_token_file", ctx).trim();
-  if (token === "") throw new ProviderError(`${TITLE}: the security_token_file of profile [${plan.profile}] is empty`);
+  if (token === "") throw new ProviderError(`the security_token_file of profile [${plan.profile}] is empty`);
   const pem = readProfileFile(plan, "key_file", ctx);
   const passphrase = plan.values.get("pass_phrase") ?? null;
   return { getKeyId: async () => `ST$${token}`, getPrivateKey: () => pem, getPassphrase: () => passphrase };
@@ -85,7 +85,7 @@ function readProfileFile(plan: ConfigPlan, key: string, ctx: Context): string {
   try {
     return readFileSync(path, "utf8");
   } catch {
-    throw new ProviderError(`${TITLE}: cannot read ${key} ${path} of profile [${plan.profile}] in ${plan.configPath}`);
+    throw new ProviderError(`cannot read ${key} ${path} of profile [${plan.profile}] in ${plan.configPath}`);
   }
 }
 
@@ -94,7 +94,7 @@ async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "in
   // Off OCI the metadata service stays silent: remember that rather than probe on every get.
   const noIdentity = (why: string) =>
     new ProviderError(
-      `${TITLE}: no OCI identity found; tried ${[...tried, `instance principal (${why.replace(`${TITLE}: `, "")})`].join(", ")}. ` +
+      `no OCI identity found; tried ${[...tried, `instance principal (${why})`].join(", ")}. ` +
         `Configure one (e.g. an API key in ~/.oci/config) or set "auth" for this registry`,
       { recurForMs: NO_IDENTITY_RECUR_MS },
     );
@@ -105,7 +105,7 @@ async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "in
   // briefly (platform.ts); once it has answered, the whole deadline applies.
   if (federation === undefined || plan.automatic) {
     const region = await metadataRegion(plan, metadataWaitCapMs(plan.automatic), ctx).catch((err: unknown) => {
-      throw plan.automatic ? noIdentity(reason(err)) : new ProviderError(`${TITLE}: instance principal: ${reason(err)}`);
+      throw plan.automatic ? noIdentity(reason(err)) : new ProviderError(`instance principal: ${reason(err)}`);
     });
     federation ??= federationEndpointFor(common, region);
   }
@@ -119,7 +119,7 @@ async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "in
     if (plan.automatic) throw noIdentity(reason(err));
     if (err instanceof ProviderError) throw err;
     throw new ProviderError(
-      `${TITLE}: instance principal: cannot read the instance identity from ${plan.metadataUrl}: ${reason(err)}`,
+      `instance principal: cannot read the instance identity from ${plan.metadataUrl}: ${reason(err)}`,
     );
   }
 }
@@ -151,7 +151,7 @@ function federationEndpointFor(common: Common, regionText: string): string {
   const region = common.Region.fromRegionId(id);
   if (!region) {
     throw new ProviderError(
-      `${TITLE}: unknown realm: this instance is in region "${id}", which oci-common does not know; ` +
+      `unknown realm: this instance is in region "${id}", which oci-common does not know; ` +
         `describe it in OCI_REGION_METADATA or ~/.oci/regions-config.json, or set CCH_OCI_FEDERATION_ENDPOINT`,
     );
   }
@@ -162,7 +162,7 @@ function sdkCall<T>(what: string, build: () => T): T {
   try {
     return build();
   } catch (err) {
-    throw new ProviderError(`${TITLE}: ${what}: ${reason(err)}`);
+    throw new ProviderError(`${what}: ${reason(err)}`);
   }
 }
 

@@ -4,6 +4,7 @@
 // fingerprints, paths and region names are not secrets; key material, session
 // tokens and service account tokens are never read into the report).
 
+import { jwtStringClaim } from "../../jwt.ts";
 import { existsSync, readFileSync } from "node:fs";
 import type { Context, IdentityReport, IdentitySource, Target } from "../../provider.ts";
 import { chooseProfile, expandHome, locateConfig, profileSettings, readOciConfig } from "./config-file.ts";
@@ -112,9 +113,8 @@ function okeSource(env: Env): IdentitySource {
 /** The token's `sub` (system:serviceaccount:<ns>:<name>): who, not the token. */
 function subjectOf(path: string): string {
   try {
-    const payload = readFileSync(path, "utf8").trim().split(".")[1] ?? "";
-    const sub: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")).sub;
-    return typeof sub === "string" && /^[\w:.-]{1,300}$/.test(sub) ? sub : "";
+    const sub = jwtStringClaim(readFileSync(path, "utf8").trim(), "sub");
+    return sub !== null && /^[\w:.-]{1,300}$/.test(sub) ? sub : "";
   } catch {
     return "";
   }

@@ -22,10 +22,11 @@
 // principal's token and key, which is workload identity, not a broken
 // resource principal. The protocol facts are in docs/providers/oci.md.
 
+import { jwtStringClaim } from "../../jwt.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { ProviderError } from "../../provider.ts";
 import { chooseProfile, locateConfig, OciConfigError, profileSettings, readOciConfig } from "./config-file.ts";
-import { metadataBaseUrl, serviceAccountTokenFile, TITLE, type AuthKind, type OciSettings } from "./settings.ts";
+import { metadataBaseUrl, serviceAccountTokenFile, type AuthKind, type OciSettings } from "./settings.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -96,11 +97,12 @@ export function choosePlan(settings: OciSettings, env: Env): Plan {
 
   const rp = resourcePrincipalEnv(env);
   if (rp.ok) return { kind: "resource_principal", version: rp.version };
-  tried.push(`resource principal (${rp.reason})`);
-
   const oke = okeWorkloadEnv(env);
   if (oke.ok) return { kind: "oke_workload_identity", tokenPath: oke.tokenPath };
-  tried.push(`OKE workload identity (${oke.reason})`);
+  if (!env.OCI_RESOURCE_PRINCIPAL_VERSION && !env.KUBERNETES_SERVICE_PORT_PROXYMUX && !env.CCH_OCI_PROXYMUX_URL) {
+    // Neither is configured at all: one short entry, so the whole message stays readable.
+    tried.push(`resource principal and OKE workload identity (${rp.reason})`);
+  } else tried.push(`resource principal (${rp.reason})`, `OKE workload identity (${oke.reason})`);
 
   return { kind: "instance_principal", metadataUrl: metadataBaseUrl(env), automatic: true, tried };
 }
@@ -111,13 +113,13 @@ function explicitPlan(kind: AuthKind, settings: OciSettings, env: Env): Plan {
     case "session_token": {
       const found = fromConfigFile(settings, env, kind);
       if ("plan" in found) return found.plan;
-      throw new ProviderError(`${TITLE}: no OCI identity found: ${found.why}`);
+      throw new ProviderError(`no OCI identity found: ${found.why}`);
     }
     case "instance_principal":
       return { kind, metadataUrl: metadataBaseUrl(env), automatic: false, tried: [] };
     case "resource_principal": {
       const rp = resourcePrincipalEnv(env);
-      if (!rp.ok) throw new ProviderError(`${TITLE}: auth is resource_principal but ${rp.reason}`);
+      if (!rp.ok) throw new ProviderError(`auth is resource_principal but ${rp.reason}`);
       return { kind, version: rp.version };
     }
     case "oke_workload_identity":
@@ -142,7 +144,7 @@ function fromConfigFile(
     const why = `${label} (${where.path}, from ${where.source}: no such file)`;
     // A file the user named is a mistake to report, not a reason to look elsewhere.
     if (where.explicit && want === null)
-      throw new ProviderError(`${TITLE}: OCI configuration file ${where.path} (from ${where.source}) does not exist`);
+      throw new ProviderError(`OCI configuration file ${where.path} (from ${where.source}) does not exist`);
     return { why };
   }
   let values: Map<string, string> | null;
@@ -150,23 +152,23 @@ function fromConfigFile(
     values = profileSettings(readOciConfig(where.path), profile.name);
   } catch (err) {
     const reason = err instanceof OciConfigError ? err.message : `cannot read ${where.path}`;
-    throw new ProviderError(`${TITLE}: OCI configuration file: ${reason}`);
+    throw new ProviderError(`OCI configuration file: ${reason}`);
   }
   if (values === null) {
     const why = `${label} (${where.path} has no profile [${profile.name}])`;
-    if (profile.explicit || want !== null) throw new ProviderError(`${TITLE}: ${where.path} has no profile [${profile.name}]`);
+    if (profile.explicit || want !== null) throw new ProviderError(`${where.path} has no profile [${profile.name}]`);
     return { why };
   }
   const kind = values.has("security_token_file") ? "session_token" : "api_key";
   if (want !== null && want !== kind) {
     const has = kind === "session_token" ? "has security_token_file (a session token)" : "has no security_token_file";
-    throw new ProviderError(`${TITLE}: auth is ${want} but profile [${profile.name}] of ${where.path} ${has}`);
+    throw new ProviderError(`auth is ${want} but profile [${profile.name}] of ${where.path} ${has}`);
   }
   const required =
     kind === "session_token" ? ["tenancy", "key_file", "security_token_file"] : ["tenancy", "user", "fingerprint", "key_file"];
   const missing = required.filter((k) => !values.get(k));
   if (missing.length > 0) {
-    throw new ProviderError(`${TITLE}: profile [${profile.name}] of ${where.path} lacks ${missing.join(", ")}`);
+    throw new ProviderError(`profile [${profile.name}] of ${where.path} lacks ${missing.join(", ")}`);
   }
   return { plan: { kind, configPath: where.path, profile: profile.name, values } };
 }
@@ -193,9 +195,7 @@ export function describePlan(plan: Plan, env: Env): string {
 /** The pod's service account (the token's `sub`), read but never verified or kept. */
 function serviceAccountOf(path: string): string {
   try {
-    const payload = readFileSync(path, "utf8").trim().split(".")[1] ?? "";
-    const sub: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")).sub;
-    return typeof sub === "string" ? sub : "";
+    return jwtStringClaim(readFileSync(path, "utf8").trim(), "sub") ?? "";
   } catch {
     return "";
   }
