@@ -7,7 +7,7 @@ import { readAcrSettings, type AcrSettings } from "../../src/providers/acr/setti
 import { ProviderError } from "../../src/provider.ts";
 import { makeJwt } from "./support/jwt.ts";
 
-const none = { tenantId: null, clientId: null, endpoint: null };
+const none = { tenantId: null, clientId: null, resourceId: null, endpoint: null };
 const SP = { AZURE_TENANT_ID: "t1", AZURE_CLIENT_ID: "c1", AZURE_CLIENT_SECRET: "s3cret-value" };
 
 describe("planIdentity", () => {

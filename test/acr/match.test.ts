@@ -81,5 +81,5 @@ describe("kubeletMatchImages", () => {
 });
 
 test("settingsKeys declares the per-registry settings", () => {
-  expect([...(provider.manifest.settingsKeys ?? [])].sort()).toEqual(["clientId", "endpoint", "tenantId"]);
+  expect([...(provider.manifest.settingsKeys ?? [])].sort()).toEqual(["clientId", "endpoint", "resourceId", "tenantId"]);
 });

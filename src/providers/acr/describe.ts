@@ -73,22 +73,29 @@ export async function describeAcrIdentity(
     });
   }
 
-  // 2. Workload identity: a projected token file, a tenant and a client.
+  // 2. Workload identity: the token itself (AZURE_FEDERATED_TOKEN) or a projected token file, a tenant and a client.
   const tokenFile = env.AZURE_FEDERATED_TOKEN_FILE;
+  const wiClient = settings.resourceId ? null : appClient;
   seen.push(
-    tokenFile
-      ? {
-          kind: "workload-identity",
-          found: !!(tenant && appClient),
-          detail: `${who(appClient)}, token file ${tokenFile}${isReadableFile(tokenFile) ? "" : " (cannot read it)"}`,
-        }
-      : { kind: "workload-identity", found: false, detail: "AZURE_FEDERATED_TOKEN_FILE not set" },
+    env.AZURE_FEDERATED_TOKEN
+      ? { kind: "workload-identity", found: !!(tenant && wiClient), detail: `${who(wiClient)}, AZURE_FEDERATED_TOKEN set` }
+      : tokenFile
+        ? {
+            kind: "workload-identity",
+            found: !!(tenant && wiClient),
+            detail: `${who(wiClient)}, token file ${tokenFile}${isReadableFile(tokenFile) ? "" : " (cannot read it)"}`,
+          }
+        : { kind: "workload-identity", found: false, detail: "AZURE_FEDERATED_TOKEN_FILE not set" },
   );
 
   // 3. Managed identity: an endpoint named by the environment is taken as
   // present; IMDS is probed, but only when a fetch would really try it.
   const mi = managedIdentityEndpoint(env);
-  const miWho = appClient ? `user-assigned ${appClient}` : "system-assigned";
+  const miWho = settings.resourceId
+    ? `user-assigned ${settings.resourceId}`
+    : appClient
+      ? `user-assigned ${appClient}`
+      : "system-assigned";
   const where = `${miWho}, ${mi.kind} endpoint ${mi.endpoint}`;
   if (mi.kind !== "IMDS") seen.push({ kind: "managed-identity", found: true, detail: where });
   else if (!inPlan.has("managed-identity")) seen.push({ kind: "managed-identity", found: false, detail: `${where}, not probed` });

@@ -173,8 +173,12 @@ function makeCredential(
           sendCertificateChain: ["1", "true"].includes((env.AZURE_CLIENT_SEND_CERTIFICATE_CHAIN ?? "").toLowerCase()),
         },
       );
-    case "workload-identity":
+    case "workload-identity": {
+      // AZURE_FEDERATED_TOKEN holds the assertion itself; the SDK reads only a file.
+      const inline = s.inlineToken ? (env.AZURE_FEDERATED_TOKEN ?? "").trim() : null;
+      if (inline !== null) return new sdk.ClientAssertionCredential(tenantId, clientId, async () => inline, common);
       return new sdk.WorkloadIdentityCredential({ ...common, tenantId, clientId, tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE });
+    }
     case "service-account": {
       const token = ctx.serviceAccount?.token ?? "";
       return new sdk.ClientAssertionCredential(tenantId, clientId, async () => token, common);
@@ -184,11 +188,14 @@ function makeCredential(
       // uses: a quick IMDS probe so a machine without IMDS falls through to the
       // next source instead of retrying for seconds. Typed as an intersection
       // because the public options type does not list it.
-      const options: import("@azure/identity").ManagedIdentityCredentialClientIdOptions & { sendProbeRequest?: boolean } = {
+      const options: (
+        | import("@azure/identity").ManagedIdentityCredentialClientIdOptions
+        | import("@azure/identity").ManagedIdentityCredentialResourceIdOptions
+      ) & { sendProbeRequest?: boolean } = {
         retryOptions: SDK_RETRY,
         // Not for Service Fabric: its endpoint's self-signed certificate needs the SDK's own client.
         ...(env.IDENTITY_SERVER_THUMBPRINT ? {} : { httpClient: recordingHttpClient(answers, ctx.signal) }),
-        ...(s.clientId ? { clientId: s.clientId } : {}),
+        ...(s.resourceId ? { resourceId: s.resourceId } : s.clientId ? { clientId: s.clientId } : {}),
         sendProbeRequest: probe,
       };
       return new sdk.ManagedIdentityCredential(options);

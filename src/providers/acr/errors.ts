@@ -55,7 +55,7 @@ export function errorDetail(err: unknown, ctx: Context): string {
   if (described) text = `${text.split(":")[0]}: ${described[1]}`;
   text = text.split(/\r?\n/).find((line) => line.trim() !== "") ?? text;
   text = text.replace(/\s*(Trace ID|Correlation ID|Timestamp):.*$/i, "");
-  for (const secret of [ctx.env.AZURE_CLIENT_SECRET, ctx.env.AZURE_CLIENT_CERTIFICATE_PASSWORD, ctx.serviceAccount?.token]) {
+  for (const secret of [ctx.env.AZURE_CLIENT_SECRET, ctx.env.AZURE_CLIENT_CERTIFICATE_PASSWORD, ctx.serviceAccount?.token, ctx.env.AZURE_FEDERATED_TOKEN]) {
     if (secret && secret.length >= 6) text = text.split(secret).join("[redacted]");
   }
   return clip(text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim());

@@ -20,7 +20,10 @@ import type { AcrLoginServer } from "./hosts.ts";
 import { networkError, registryErrorDetail } from "./errors.ts";
 import { describeSource } from "./plan.ts";
 import type { AcrPlan } from "./plan.ts";
-import { jwtExpiry, jwtStringClaim } from "../../jwt.ts";
+import { jwtClaims, jwtExpiry, jwtStringClaim } from "../../jwt.ts";
+import { CLOUD_NAMES, cloudsOfIssuer, crossCloudMessage } from "./cloud.ts";
+import type { AzureCloud } from "./hosts.ts";
+import { managedIdentityEndpoint } from "./managed-identity.ts";
 
 export const ACR_USERNAME = "00000000-0000-0000-0000-000000000000";
 const MAX_BODY = 256 * 1024;
@@ -47,6 +50,8 @@ export async function fetchAcrCredential(
   );
 
   const entra = await deps.getEntraToken(plan, ctx, login);
+  // Before the token leaves: never to a registry of another cloud than its own (cloud.ts).
+  await checkTokenCloud(entra, target.details.cloud, login, ctx);
   const refreshToken = await exchange(challenge, entra, login, ctx);
   ctx.log.secret(refreshToken);
   if (ctx.serviceAccount && refreshToken === ctx.serviceAccount.token) {
@@ -147,5 +152,53 @@ async function readBody(res: Response, ctx: Context): Promise<string> {
     return text.length > MAX_BODY ? text.slice(0, MAX_BODY) : text;
   } catch (err) {
     throw networkError("the token exchange answer was cut short", err, ctx);
+  }
+}
+
+/**
+ * The Entra ID token's issuer names its cloud; a token of another cloud than
+ * the registry's is refused here, before the exchange. An issuer we do not
+ * know (a custom authority) is not judged. A managed identity's version 1
+ * token (issuer sts.windows.net) may be the public cloud's or Azure
+ * Government's: for an azurecr.us registry the instance metadata service says
+ * which cloud the machine is in.
+ */
+async function checkTokenCloud(entra: EntraToken, cloud: AzureCloud, login: string, ctx: Context): Promise<void> {
+  const clouds = cloudsOfIssuer(jwtClaims(entra.token)?.iss);
+  if (clouds === null) return;
+  const who = describeSource(entra.source);
+  if (!clouds.includes(cloud)) {
+    throw new ProviderError(crossCloudMessage(who, clouds[0]!, login, cloud, `use an identity of ${CLOUD_NAMES[cloud]}`));
+  }
+  // Ambiguous only between the public cloud and Azure Government; asked only when it matters (an azurecr.us registry).
+  if (clouds.length === 1 || cloud !== "usgov" || entra.source.kind !== "managed-identity") return;
+  const machine = await machineCloud(ctx);
+  if (machine !== cloud) {
+    throw new ProviderError(
+      machine === null
+        ? `${who}: its token's issuer (sts.windows.net) does not say whether it is ${CLOUD_NAMES.public}'s or ${CLOUD_NAMES.usgov}'s, and no instance metadata service said; it is not sent to ${login}`
+        : crossCloudMessage(who, machine, login, cloud, `use an identity of ${CLOUD_NAMES[cloud]}`),
+    );
+  }
+}
+
+const AZ_ENVIRONMENTS: Readonly<Record<string, AzureCloud>> = {
+  azurepubliccloud: "public",
+  azureusgovernmentcloud: "usgov",
+  azurechinacloud: "china",
+  azuregermancloud: "germany",
+};
+
+/** The cloud this virtual machine is in (IMDS compute/azEnvironment), or null when no IMDS answers it. */
+async function machineCloud(ctx: Context): Promise<AzureCloud | null> {
+  const mi = managedIdentityEndpoint(ctx.env);
+  if (mi.kind !== "IMDS") return null;
+  const url = new URL("/metadata/instance/compute/azEnvironment?api-version=2021-02-01&format=text", mi.endpoint);
+  try {
+    const res = await fetch(url, { headers: { Metadata: "true" }, redirect: "manual", signal: ctx.signal });
+    const text = (await res.text()).trim().toLowerCase().slice(0, 64);
+    return res.ok ? (AZ_ENVIRONMENTS[text] ?? null) : null;
+  } catch {
+    return null;
   }
 }

@@ -5,9 +5,14 @@
 //
 //   1. environment service principal: AZURE_TENANT_ID, AZURE_CLIENT_ID and
 //      AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH
-//   2. workload identity: AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID, AZURE_CLIENT_ID
-//   3. managed identity (system-assigned, or user-assigned by client id)
+//   2. workload identity: AZURE_FEDERATED_TOKEN (the token itself, as
+//      docker-credential-acr-env accepts it; it wins) or AZURE_FEDERATED_TOKEN_FILE,
+//      with AZURE_TENANT_ID and AZURE_CLIENT_ID
+//   3. managed identity (system-assigned, or user-assigned by client id or,
+//      with the "resourceId" setting, by its ARM resource ID)
 //   4. Azure CLI (`az login`)
+// A source whose cloud is known and is not the registry's is never used
+// (cloud.ts): a public-cloud identity's token never goes to azurecr.cn/.us/.de.
 //
 // A configured source (1 or 2) is used alone, as DefaultAzureCredential stops at
 // a configured source's failure; 3 and 4 are tried in turn. AZURE_TOKEN_CREDENTIALS
@@ -21,6 +26,7 @@ import { ProviderError, type Context, type Plan, type ServiceAccountIdentity, ty
 import { AUTHORITY_HOSTS, type AcrLoginServer, type AzureCloud } from "./hosts.ts";
 import { jwtClaims } from "../../jwt.ts";
 import { CLIENT_ID_PATTERN, readAcrSettings, TENANT_PATTERN, type AcrSettings } from "./settings.ts";
+import { azureCliCloud, CLOUD_NAMES, cloudOfAuthority, crossCloudMessage } from "./cloud.ts";
 
 export type SourceKind =
   "client-secret" | "client-certificate" | "workload-identity" | "managed-identity" | "azure-cli" | "service-account";
@@ -29,6 +35,10 @@ export interface IdentitySource {
   kind: SourceKind;
   tenantId: string | null;
   clientId: string | null;
+  /** Managed identity named by its ARM resource ID (then clientId is null). */
+  resourceId?: string;
+  /** Workload identity whose assertion is AZURE_FEDERATED_TOKEN itself, not a file. */
+  inlineToken?: boolean;
 }
 
 export interface IdentityPlan {
@@ -63,7 +73,8 @@ export interface AcrPlan extends Plan {
 
 export function planAcr(target: Target<AcrLoginServer>, ctx: Context): AcrPlan {
   const settings = readAcrSettings(target.settings, target.host.key);
-  const identity = planIdentity(ctx.env, settings, target.details.cloud, ctx.serviceAccount);
+  const planned = planIdentity(ctx.env, settings, target.details.cloud, ctx.serviceAccount);
+  const identity = sameCloudOnly(planned, target.details.cloud, target.registry, ctx.env);
   const key = identityKey(identity);
   const first = identity.sources[0];
   return {
@@ -97,9 +108,12 @@ export function planIdentity(
 
   const envTenant = settings.tenantId ?? env.AZURE_TENANT_ID ?? null;
   const envClient = env.AZURE_CLIENT_ID || null;
-  const clientId = settings.clientId ?? envClient;
+  // A resource ID names one managed identity: no client id of the environment applies to it.
+  const byResource = settings.resourceId;
+  const clientId = byResource ? null : (settings.clientId ?? envClient);
   // The environment's secret belongs to AZURE_CLIENT_ID: a registry configured for another client id cannot use it.
-  const envPrincipalUsable = !!envTenant && !!envClient && (settings.clientId === null || settings.clientId === envClient);
+  const envPrincipalUsable =
+    !byResource && !!envTenant && !!envClient && (settings.clientId === null || settings.clientId === envClient);
 
   const allowed = allowedKinds(env.AZURE_TOKEN_CREDENTIALS);
   const pick = (kinds: SourceKind[]) => kinds.filter((k) => allowed === null || allowed.includes(k));
@@ -110,16 +124,54 @@ export function planIdentity(
   else if (envPrincipalUsable && env.AZURE_CLIENT_CERTIFICATE_PATH) {
     configured.push({ kind: "client-certificate", tenantId: envTenant, clientId: envClient });
   }
-  if (env.AZURE_FEDERATED_TOKEN_FILE && envTenant && clientId) {
-    configured.push({ kind: "workload-identity", tenantId: envTenant, clientId });
+  if ((env.AZURE_FEDERATED_TOKEN || env.AZURE_FEDERATED_TOKEN_FILE) && envTenant && clientId) {
+    configured.push({
+      kind: "workload-identity",
+      tenantId: envTenant,
+      clientId,
+      ...(env.AZURE_FEDERATED_TOKEN ? { inlineToken: true } : {}),
+    });
   }
   const chosen = configured.filter((s) => allowed === null || allowed.includes(s.kind));
   if (chosen.length > 0) return { ...base, sources: [chosen[0]!], serviceAccountId: null };
 
   const fallbacks: IdentitySource[] = pick(["managed-identity", "azure-cli"]).map((kind) =>
-    kind === "managed-identity" ? { kind, tenantId: null, clientId } : { kind, tenantId: settings.tenantId, clientId: null },
+    kind === "managed-identity"
+      ? { kind, tenantId: null, clientId, ...(byResource ? { resourceId: byResource } : {}) }
+      : { kind, tenantId: settings.tenantId, clientId: null },
   );
   return { ...base, sources: fallbacks, serviceAccountId: null };
+}
+
+/**
+ * The cloud a source's identity belongs to when the plan can tell, or null
+ * (managed identity: told by its token, in fetch; a custom authority: not judged).
+ */
+export function sourceCloud(s: IdentitySource, plan: IdentityPlan, env: Env): AzureCloud | null {
+  switch (s.kind) {
+    case "managed-identity":
+      return null;
+    case "azure-cli":
+      return azureCliCloud(env);
+    default:
+      return cloudOfAuthority(plan.authorityHost);
+  }
+}
+
+/** The plan without sources of another cloud; an error naming the clouds when none is left. */
+function sameCloudOnly(plan: IdentityPlan, cloud: AzureCloud, registry: string, env: Env): IdentityPlan {
+  const other = plan.sources.map((s) => sourceCloud(s, plan, env)).find((c): c is AzureCloud => c !== null && c !== cloud);
+  const sources = plan.sources.filter((s) => {
+    const c = sourceCloud(s, plan, env);
+    return c === null || c === cloud;
+  });
+  if (sources.length > 0 || other === undefined) return { ...plan, sources };
+  const first = plan.sources[0]!;
+  const fix =
+    first.kind === "azure-cli"
+      ? `run \`az cloud set\` for ${CLOUD_NAMES[cloud]} and log in there`
+      : `use an identity of ${CLOUD_NAMES[cloud]} (AZURE_AUTHORITY_HOST=${AUTHORITY_HOSTS[cloud]})`;
+  throw new ProviderError(crossCloudMessage(describeSource(first), other, registry, cloud, fix));
 }
 
 /**
@@ -174,7 +226,10 @@ const SHORT: Readonly<Record<SourceKind, string>> = {
 
 /** The cache key's identity part: short, stable, no secret. */
 export function identityKey(plan: IdentityPlan): string {
-  const sources = plan.sources.map((s) => `${SHORT[s.kind]}:${s.tenantId ?? ""}/${s.clientId ?? ""}`).join("+") || "none";
+  const sources =
+    plan.sources
+      .map((s) => `${SHORT[s.kind]}:${s.tenantId ?? ""}/${s.resourceId?.toLowerCase() ?? s.clientId ?? ""}${s.inlineToken ? ":inline" : ""}`)
+      .join("+") || "none";
   const authority = plan.authorityHost.replace(/^https:\/\//, "");
   return [sources, authority, plan.serviceAccountId].filter(Boolean).join("@");
 }
@@ -187,8 +242,9 @@ export function describeSource(s: IdentitySource): string {
     case "client-certificate":
       return `the service principal ${s.clientId}${tenant}`;
     case "workload-identity":
-      return `the workload identity ${s.clientId}${tenant}`;
+      return `the workload identity ${s.clientId}${tenant}${s.inlineToken ? " (AZURE_FEDERATED_TOKEN)" : ""}`;
     case "managed-identity":
+      if (s.resourceId) return `the user-assigned managed identity ${s.resourceId}`;
       return s.clientId ? `the user-assigned managed identity ${s.clientId}` : "the system-assigned managed identity";
     case "azure-cli":
       return `the Azure CLI login${tenant}`;

@@ -6,6 +6,7 @@
 //   }
 //
 // tenantId  the Entra ID tenant to ask (default: AZURE_TENANT_ID, or the identity's own)
+// resourceId a user-assigned managed identity by its ARM resource ID (instead of clientId)
 // clientId  which identity: the user-assigned managed identity or the workload
 //           identity application (default: AZURE_CLIENT_ID, or the system-assigned identity)
 // endpoint  where the login server's https API is really reached (a private
@@ -17,17 +18,22 @@ import { ProviderError } from "../../provider.ts";
 import type { RegistrySettings } from "../../config.ts";
 import { parseSecretEndpoint } from "../../endpoint.ts";
 
-export const SETTINGS_KEYS = ["tenantId", "clientId", "endpoint"] as const;
+export const SETTINGS_KEYS = ["tenantId", "clientId", "resourceId", "endpoint"] as const;
 
 export interface AcrSettings {
   tenantId: string | null;
   clientId: string | null;
+  /** A user-assigned managed identity named by its ARM resource ID instead of its client id. */
+  resourceId: string | null;
   endpoint: URL | null;
 }
 
 // Tenant ids are GUIDs or domain names; they go into the authority URL's path.
 export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,127}$/;
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+// It goes into the managed-identity endpoint's query string, so only the characters an ARM ID has.
+export const RESOURCE_ID_PATTERN =
+  /^\/subscriptions\/[A-Za-z0-9-]{1,64}\/resourcegroups\/[\w.()-]{1,90}\/providers\/microsoft\.managedidentity\/userassignedidentities\/[\w-]{1,128}$/i;
 
 export function readAcrSettings(settings: RegistrySettings, where: string): AcrSettings {
   const fail = (problem: string): never => {
@@ -41,13 +47,19 @@ export function readAcrSettings(settings: RegistrySettings, where: string): AcrS
   };
   const tenantId = text("tenantId", TENANT_PATTERN, "a tenant id (a GUID or a domain name)");
   const clientId = text("clientId", CLIENT_ID_PATTERN, "a client id (a GUID)");
+  const resourceId = text(
+    "resourceId",
+    RESOURCE_ID_PATTERN,
+    "a user-assigned identity's resource ID (/subscriptions/…/resourceGroups/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/…)",
+  );
+  if (clientId !== null && resourceId !== null) return fail(`"clientId" and "resourceId" name the identity twice: keep one`);
   const raw = settings.endpoint;
   let endpoint: URL | null = null;
   if (raw !== undefined) {
     if (typeof raw !== "string") return fail(`"endpoint" must be a URL such as https://myregistry.privatelink.azurecr.io`);
     endpoint = parseEndpoint(raw) ?? fail(`"endpoint" must be https://host[:port], or http:// on 127.0.0.1 or [::1]`);
   }
-  return { tenantId, clientId, endpoint };
+  return { tenantId, clientId, resourceId, endpoint };
 }
 
 export function parseEndpoint(raw: string): URL | null {

@@ -186,6 +186,10 @@ export interface FakeManagedIdentity extends Counting {
   issued: Set<string>;
   /** client_id of the last request, or null for system-assigned. */
   lastClientId: string | null;
+  /** Query parameters of the last token request. */
+  lastQuery: Record<string, string>;
+  /** The `iss` of the tokens it issues (none when null), to play one cloud's managed identity. */
+  issuer: string | null;
 }
 
 /** An App Service managed-identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER) over http. */
@@ -197,6 +201,8 @@ export function startFakeManagedIdentity(tenant = TENANT): FakeManagedIdentity {
     header: "fake-identity-header-xyz",
     issued: new Set<string>(),
     lastClientId: null as string | null,
+    lastQuery: {} as Record<string, string>,
+    issuer: null as string | null,
     delayMs: 500,
   };
   const server = Bun.serve({
@@ -209,6 +215,7 @@ export function startFakeManagedIdentity(tenant = TENANT): FakeManagedIdentity {
       if (faulty) return faulty;
       if (req.headers.get("x-identity-header") !== fake.header) return Response.json({ error: "bad header" }, { status: 401 });
       fake.lastClientId = url.searchParams.get("client_id");
+      fake.lastQuery = Object.fromEntries(url.searchParams);
       if (fake.mode === "refuse") {
         return Response.json(
           { statusCode: 400, message: "No managed identity found for the specified client id" },
@@ -217,7 +224,13 @@ export function startFakeManagedIdentity(tenant = TENANT): FakeManagedIdentity {
       }
       const resource = url.searchParams.get("resource");
       const exp = nowSeconds() + 3600;
-      const token = makeJwt({ aud: resource, tid: tenant, appid: fake.lastClientId ?? "system-assigned", exp });
+      const token = makeJwt({
+        aud: resource,
+        tid: tenant,
+        appid: fake.lastClientId ?? "system-assigned",
+        exp,
+        ...(fake.issuer ? { iss: fake.issuer } : {}),
+      });
       fake.issued.add(token);
       return Response.json({ access_token: token, expires_on: String(exp), resource, token_type: "Bearer" });
     },

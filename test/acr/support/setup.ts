@@ -61,6 +61,7 @@ export function resetWorld(w: World): void {
   }
   w.entra.mode = w.mi.mode = w.acr.mode = w.acr.challengeMode = "ok";
   w.entra.federated.clear();
+  w.mi.issuer = null;
   for (const k of Object.keys(w.entra.byClient)) delete w.entra.byClient[k];
   w.acr.challenge = null;
   w.acr.fixedRefreshToken = null;
