@@ -96,6 +96,8 @@ export interface FakeOcir extends Counting {
   /** When set, the token every successful call hands out (an e2e registry's htpasswd must know it). */
   fixedToken: string | null;
   trust(keyId: string, publicKey: KeyObject): void;
+  /** Checks a request's OCI signature against the keys this fake trusts (for other fakes of the same realm). */
+  verify(req: Request, url: URL): TokenCall;
 }
 
 const SIGNATURE_PARAM = /([a-zA-Z]+)="([^"]*)"/g;
@@ -131,6 +133,7 @@ export function startFakeOcir(): FakeOcir {
     server,
     url: `http://127.0.0.1:${server.port}`,
     trust: (keyId: string, key: KeyObject) => void keys.set(keyId, key),
+    verify: (req: Request, url: URL) => checkSignature(req, url, keys),
     stop: () => server.stop(true),
   });
 }
@@ -153,7 +156,7 @@ function checkSignature(req: Request, url: URL, keys: Map<string, KeyObject>): T
     else {
       const v = req.headers.get(h);
       if (v === null) return no(`signed header ${h} missing`);
-      lines.push(`${h}: ${v}`);
+      lines.push(`${h.toLowerCase()}: ${v}`);
     }
   }
   const date = Date.parse(req.headers.get("x-date") ?? req.headers.get("date") ?? "");
@@ -238,6 +241,7 @@ export function startFakeMetadata(identity: InstanceIdentity): FakeMetadata {
     "identity/cert.pem": identity.certPem,
     "identity/key.pem": identity.keyPem,
     "identity/intermediate.pem": identity.intermediatePem,
+    "instance/id": INSTANCE_ID,
   };
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -275,11 +279,67 @@ export function startFakeFederation(ocir: FakeOcir, tenancy: string): FakeFedera
       const body = (await req.json()) as { certificate?: string; publicKey?: string };
       if (!body.certificate || !body.publicKey) return Response.json({ code: "InvalidParameter" }, { status: 400 });
       const token = mintJwt({
-        sub: "ocid1.instance.oc1.iad.aaaatestinstance",
+        sub: INSTANCE_ID,
         tenant: tenancy,
         exp: Math.floor(Date.now() / 1000) + 1200,
       });
       ocir.trust(`ST$${token}`, createPublicKey({ key: Buffer.from(body.publicKey, "base64"), format: "der", type: "spki" }));
+      return Response.json({ token });
+    },
+  });
+  return Object.assign(state, { server, url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) });
+}
+
+export const INSTANCE_ID = "ocid1.instance.oc1.iad.aaaatestinstance";
+
+export interface FakeResourcePrincipalService extends Counting {
+  url: string;
+  /** The resource ids asked for, in order. */
+  resources: string[];
+  /** Why each refused call was refused. */
+  refusals: string[];
+  /** Session tokens issued, in order. */
+  issued: string[];
+}
+
+/**
+ * Resource principal 1.1's two services in one fake (as the Go SDK calls them):
+ * GET /20180711/resourcePrincipalToken/<id> and POST /v1/resourcePrincipalSessionToken,
+ * each accepted only when signed by a key the OCIR fake trusts (the instance
+ * principal's session key, which the federation fake registered there). The
+ * session token's own session key is then trusted at OCIR, as OCI would.
+ */
+export function startFakeResourcePrincipalService(ocir: FakeOcir): FakeResourcePrincipalService {
+  const state = { resources: [] as string[], refusals: [] as string[], issued: [] as string[], mode: OK as Mode };
+  const refuse = (why: string) => {
+    state.refusals.push(why);
+    return Response.json({ code: "NotAuthenticated", message: why }, { status: 401 });
+  };
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      const check = ocir.verify(req, url);
+      if (!check.verified) return refuse(`signature: ${check.reason}`);
+      if (!check.keyId?.startsWith("ST$")) return refuse("not signed by an instance principal");
+      const rpt = /^\/20180711\/resourcePrincipalToken\/([^/]+)$/.exec(url.pathname);
+      if (req.method === "GET" && rpt) {
+        state.resources.push(decodeURIComponent(rpt[1]!));
+        return Response.json({ resourcePrincipalToken: mintJwt({ res: rpt[1] }), servicePrincipalSessionToken: mintJwt({ sp: "x" }) });
+      }
+      if (req.method !== "POST" || url.pathname !== "/v1/resourcePrincipalSessionToken") return new Response("not found", { status: 404 });
+      const text = await req.text();
+      const sha = createHash("sha256").update(text).digest("base64");
+      const signed = (req.headers.get("authorization") ?? "").includes("x-content-sha256");
+      if (!signed || req.headers.get("x-content-sha256") !== sha) return refuse("body not signed");
+      const body = JSON.parse(text) as Record<string, string>;
+      if (!body.resourcePrincipalToken || !body.servicePrincipalSessionToken || !body.sessionPublicKey) {
+        return Response.json({ code: "InvalidParameter" }, { status: 400 });
+      }
+      const token = mintJwt({ sub: "ocid1.datasciencejob.oc1..test", exp: Math.floor(Date.now() / 1000) + 1200 });
+      ocir.trust(`ST$${token}`, createPublicKey({ key: Buffer.from(body.sessionPublicKey, "base64"), format: "der", type: "spki" }));
+      state.issued.push(token);
       return Response.json({ token });
     },
   });

@@ -9,8 +9,10 @@ import { join } from "node:path";
 import { METADATA_PROBE_MS, onOci } from "../../src/providers/oci/platform.ts";
 import { requireDist } from "../support/env.ts";
 import {
+  INSTANCE_ID,
   makeInstanceIdentity,
   startFakeFederation,
+  startFakeResourcePrincipalService,
   startFakeMetadata,
   type FakeFederation,
   type FakeMetadata,
@@ -157,5 +159,44 @@ describe("instance principal", () => {
       "Oracle Cloud Infrastructure Registry: cannot sign the token request with the instance principal",
     );
     expect(r.stderr).toBe("");
+  });
+});
+
+describe("resource principal 1.1 (the Go SDK's flow; oci-common has none)", () => {
+  test("the instance principal signs for the resource's token; OCIR sees only the resource principal's session key", async () => {
+    const env = setup();
+    const rp = startFakeResourcePrincipalService(o.ocir);
+    try {
+      const rpEnv = {
+        ...env,
+        OCI_RESOURCE_PRINCIPAL_VERSION: "1.1",
+        OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT: rp.url,
+        OCI_RESOURCE_PRINCIPAL_RPST_ENDPOINT: rp.url,
+      };
+      const r = credentialOf(await o.get("iad.ocir.io", rpEnv));
+      expect(r.Secret).toBe(o.ocir.issued[0]!);
+      expect(rp.refusals).toEqual([]);
+      // The resource named by the instance's own id (no OCI_RESOURCE_PRINCIPAL_RPT_ID).
+      expect(rp.resources).toEqual([INSTANCE_ID]);
+      expect(o.ocir.calls).toEqual([{ keyId: `ST$${rp.issued[0]}`, verified: true, reason: "" }]);
+      expect(federation.calls).toBe(1);
+
+      // A named resource and path, as the platform sets them: another principal, another cache entry.
+      const again = await o.get("iad.ocir.io", {
+        ...rpEnv,
+        OCI_RESOURCE_PRINCIPAL_RPT_ID: "ocid1.datasciencejob.oc1..job",
+        OCI_RESOURCE_PRINCIPAL_RPT_PATH: "/20180711/resourcePrincipalToken/{id}",
+      });
+      expect(credentialOf(again).Secret).toBe(o.ocir.issued.at(-1)!);
+      expect(rp.resources).toEqual([INSTANCE_ID, "ocid1.datasciencejob.oc1..job"]);
+      expect(o.ocir.calls.map((c) => c.verified)).toEqual([true, true]);
+
+      // An endpoint that would receive a signed request over plain http off this machine is refused.
+      const bad = await o.get("iad.ocir.io", { ...rpEnv, OCI_RESOURCE_PRINCIPAL_RPT_ID: "ocid1.x.oc1..y", OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT: "http://rpt.example.com" });
+      expect(bad.exitCode).toBe(1);
+      expect(bad.stdout).toContain("OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT must be an https URL");
+    } finally {
+      await rp.stop();
+    }
   });
 });

@@ -10,7 +10,8 @@ import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
 import type { Plan } from "./identity.ts";
 import { okeSessionAuth } from "./oke.ts";
 import { metadataWaitCapMs } from "./platform.ts";
-import { federationOverride } from "./settings.ts";
+import { checkEndpoint, federationOverride, metadataBaseUrl } from "./settings.ts";
+import { resourcePrincipalV11, RPT_PATH_DEFAULT } from "./resource-principal-v1.ts";
 
 /** No identity found in automatic mode: not looked for again, for this identity, for this long. */
 const NO_IDENTITY_RECUR_MS = 60_000;
@@ -27,6 +28,7 @@ export async function buildAuth(common: Common, plan: Plan, ctx: Context): Promi
     case "instance_principal":
       return instancePrincipal(common, plan, ctx);
     case "resource_principal":
+      if (plan.version === "1.1") return resourcePrincipal11(common, ctx);
       return sdkCall("resource principal", () => common.ResourcePrincipalAuthenticationDetailsProvider.builder());
     case "oke_workload_identity":
       // The token mounted in this pod, exchanged as oci-common would (see oke.ts for why not through it).
@@ -124,9 +126,45 @@ async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "in
   }
 }
 
+/**
+ * Resource principal 1.1: the instance principal of this machine signs for the
+ * resource's token (resource-principal-v1.ts). The endpoints receive signed
+ * requests: https, or http to a loopback address.
+ */
+async function resourcePrincipal11(common: Common, ctx: Context): Promise<AuthProvider> {
+  const env = ctx.env;
+  const ip: Extract<Plan, { kind: "instance_principal" }> = {
+    kind: "instance_principal",
+    metadataUrl: metadataBaseUrl(env),
+    automatic: false,
+    tried: [],
+  };
+  const rptBase = checkEndpoint(env.OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT ?? "", "OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT");
+  let id = env.OCI_RESOURCE_PRINCIPAL_RPT_ID;
+  if (!id) id = await metadataText(ip, "instance/id", Infinity, ctx, /^ocid1\.[a-z0-9._-]{1,255}$/, "instance id");
+  const path = (env.OCI_RESOURCE_PRINCIPAL_RPT_PATH || RPT_PATH_DEFAULT).replace("{id}", encodeURIComponent(id));
+  const rpstBase = env.OCI_RESOURCE_PRINCIPAL_RPST_ENDPOINT
+    ? new URL(checkEndpoint(env.OCI_RESOURCE_PRINCIPAL_RPST_ENDPOINT, "OCI_RESOURCE_PRINCIPAL_RPST_ENDPOINT")).origin
+    : federationEndpointFor(common, await metadataRegion(ip, Infinity, ctx));
+  const instance = await instancePrincipal(common, ip, ctx);
+  return resourcePrincipalV11({ common, instance, rptUrl: rptBase + (path.startsWith("/") ? path : `/${path}`), rpstBase }, ctx);
+}
+
 /** `instance/region` of the metadata service: a region key (iad) or id (us-ashburn-1). */
-async function metadataRegion(plan: Extract<Plan, { kind: "instance_principal" }>, capMs: number, ctx: Context): Promise<string> {
-  const url = plan.metadataUrl + "instance/region";
+function metadataRegion(plan: Extract<Plan, { kind: "instance_principal" }>, capMs: number, ctx: Context): Promise<string> {
+  return metadataText(plan, "instance/region", capMs, ctx, /^[a-z0-9-]{2,64}$/, "region name");
+}
+
+/** One value of the instance metadata service, lower-cased, that must match `shape`. */
+async function metadataText(
+  plan: Extract<Plan, { kind: "instance_principal" }>,
+  path: string,
+  capMs: number,
+  ctx: Context,
+  shape: RegExp,
+  what = path,
+): Promise<string> {
+  const url = plan.metadataUrl + path;
   const ms = remainingMs(ctx, capMs);
   let res: Response;
   try {
@@ -137,7 +175,7 @@ async function metadataRegion(plan: Extract<Plan, { kind: "instance_principal" }
   }
   const text = (await res.text().catch(() => "")).trim().toLowerCase();
   if (res.status !== 200) throw new ProviderError(`the instance metadata service answered HTTP ${res.status} for ${url}`);
-  if (!/^[a-z0-9-]{2,64}$/.test(text)) throw new ProviderError(`the instance metadata service returned no region name at ${url}`);
+  if (!shape.test(text)) throw new ProviderError(`the instance metadata service returned no ${what} at ${url}`);
   return text;
 }
 

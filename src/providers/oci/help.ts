@@ -12,8 +12,9 @@ OCIR environment:
   CCH_OCI_AUTH, OCI_CLI_AUTH          default auth (OCI_CLI_AUTH=security_token is session_token)
   OCI_CONFIG_FILE, OCI_CLI_PROFILE    configuration file (default ~/.oci/config) and profile
   OCI_RESOURCE_PRINCIPAL_*            resource principal: VERSION 2.2 with RPST, PRIVATE_PEM and
-                                      REGION (Functions, jobs), or 1.1 with RPT_ENDPOINT (signed by
-                                      the instance principal); an incomplete set is skipped, named
+                                      REGION (Functions, jobs), or 1.1 with RPT_ENDPOINT (+ RPT_PATH,
+                                      RPT_ID, RPST_ENDPOINT; signed by the instance principal); an
+                                      incomplete set is skipped, and named
   OCI_RESOURCE_PRINCIPAL_VERSION + OCI_RESOURCE_PRINCIPAL_REGION + KUBERNETES_SERVICE_HOST
                                       OKE workload identity as the OCI SDKs find it: the proxymux on
                                       port 12250 (KUBERNETES_SERVICE_PORT_PROXYMUX overrides it), or
