@@ -27,7 +27,7 @@ import { rootCertificates } from "node:tls";
 import { promisify } from "node:util";
 import { ProviderError, type Context } from "../../provider.ts";
 import type { AuthProvider } from "./auth.ts";
-import { isAbort, reason } from "./auth.ts";
+import { isAbort, reason } from "./errors.ts";
 import { fetchSignal, remainingMs, seconds } from "./deadline.ts";
 import { kubernetesCaFile, proxymuxUrl } from "./settings.ts";
 
