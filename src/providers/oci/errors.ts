@@ -2,7 +2,13 @@
 
 import { ProviderError } from "../../provider.ts";
 import { summarize } from "../../summary.ts";
-import type { TokenRequest } from "./registry-token.ts";
+
+/** What a failed token request was: for the message. */
+interface Request {
+  registry: string;
+  who: string;
+  url: string;
+}
 
 export function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
@@ -19,7 +25,7 @@ export function reason(err: unknown): string {
   return summarize(text.replace(/-----BEGIN[\s\S]*?-----END[^-]*-----/g, "[key]"));
 }
 
-export function statusError(status: number, body: string, req: TokenRequest): ProviderError {
+export function statusError(status: number, body: string, req: Request): ProviderError {
   const detail = errorDetail(body);
   const said = detail ? ` (OCIR said: ${detail})` : "";
   switch (status) {
