@@ -1,4 +1,4 @@
-// Fault injection against the OCIR fakes (issue 9.3), beyond what get.test.ts
+// Fault injection against the OCIR fakes, beyond what get.test.ts
 // and instance-principal.test.ts already cover (500/429/malformed bodies, a
 // hanging token endpoint, metadata service and federation endpoint) and
 // kubelet.test.ts covers for the proxymux. Every `get` must end by itself

@@ -1,5 +1,5 @@
 // Kubelet's side of the credential provider protocol, written from
-// REFERENCE.md §6 (kubernetes pkg/credentialprovider/plugin): how it runs a
+// docs/protocols.md (kubernetes pkg/credentialprovider/plugin): how it runs a
 // plugin, how strictly it decodes the answer, and how matchImages globs match.
 
 import { runCommand, type RunResult } from "./env.ts";
