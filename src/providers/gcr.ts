@@ -13,7 +13,13 @@ import {
 } from "./gcr/hosts.ts";
 import { GCR_SETTINGS_KEYS, parseGcrSettings, type GcrSettings } from "./gcr/settings.ts";
 import { GCR_HELP_TEXT } from "./gcr/help.ts";
-import { ENABLE_WI_IMAGE_PULL_ANNOTATION, KUBELET_TOKEN_AUDIENCE, podOptedIn, workloadConfig } from "./gcr/workload.ts";
+import {
+  ENABLE_WI_IMAGE_PULL_ANNOTATION,
+  KUBELET_TOKEN_AUDIENCE,
+  WORKLOAD_ENV,
+  podOptedIn,
+  workloadConfig,
+} from "./gcr/workload.ts";
 
 const TITLE = "Google Artifact Registry / GCR";
 // Artifact Registry checks the username; this is the documented one.
@@ -80,6 +86,13 @@ export const provider: Provider<GcrHost> = {
   // that pods without it keep pulling with the node's identity, as upstream.
   serviceAccountTokens: {
     audience: KUBELET_TOKEN_AUDIENCE,
+    // kubelet runs the plugin outside any pod: tell it the cluster's identity
+    // provider and pool (cluster-specific: <placeholders> until given).
+    env: {
+      [WORKLOAD_ENV.identityProvider]:
+        "<https://container.googleapis.com/v1/projects/PROJECT_ID/locations/LOCATION/clusters/CLUSTER>",
+      [WORKLOAD_ENV.workloadPool]: "<PROJECT_ID>.svc.id.goog",
+    },
     optionalAnnotationKeys: [ENABLE_WI_IMAGE_PULL_ANNOTATION],
   },
   async describeIdentity(target, ctx) {
