@@ -140,6 +140,7 @@ export function parseKubeletOptions(args: string[], self: Provider): KubeletOpti
       }
       case "--rbac":
         opts.rbac = true;
+        opts.serviceAccountTokens = true;
         break;
       default:
         return `unknown option ${args[i]}`;
@@ -279,7 +280,6 @@ export async function configureKubelet(args: string[], io: CommandIo): Promise<n
   if (typeof out === "string") return fail(out);
   const rbac = audienceRbac(out.audiences);
   if (opts.rbac) {
-    if (rbac.length === 0) return fail("--rbac needs --service-account-tokens: without them kubelet requests no token");
     io.stdout(renderDocs(rbac, opts.format));
     return 0;
   }
