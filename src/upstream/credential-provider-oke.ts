@@ -14,7 +14,7 @@
 // accepted: kubelet's cache here is always half the token's life.
 
 import { readFileSync, statSync } from "node:fs";
-import { parseFlags } from "./flags.ts";
+import { commandOf, parseFlags } from "./flags.ts";
 import type { UpstreamLaunch } from "./index.ts";
 
 const TOKEN_PATH = "/20180419/docker/token";
@@ -31,9 +31,8 @@ export function translate(args: readonly string[], env: UpstreamLaunch["env"]): 
   if (args[0] === "--help" || args[0] === "-h") return { provider: "oci", args: ["--help"], env };
   const parsed = parseFlags(args, { values: { config: "config" } });
   if (typeof parsed === "string") return parsed;
-  // kubelet configurations written for other plugins may pass get-credentials.
-  const extra = parsed.positional.filter((p) => p !== "get-credentials");
-  if (extra.length) return `unexpected argument ${extra[0]}`;
+  const command = commandOf(parsed.positional);
+  if (command.startsWith("unexpected")) return command;
   const path = parsed.flags.get("config");
   const settings = path ? readYaml(path) : fromEnv(env);
   if (typeof settings === "string") return settings;
@@ -49,7 +48,7 @@ export function translate(args: readonly string[], env: UpstreamLaunch["env"]): 
   if (!auth) return `${where}: ${name("ocirAuthMethod")} must be INSTANCE_PRINCIPAL or USER_PRINCIPAL`;
   const validation = (settings.tokenValidation ?? "").toLowerCase();
   if (!["", "enabled", "disabled", "true", "false"].includes(validation)) return `${where}: ${name("tokenValidation")} must be enabled or disabled`;
-  return { provider: "oci", args: ["get-credentials"], env: { ...env, CCH_OCI_AUTH: auth } };
+  return { provider: "oci", args: [command], env: { ...env, CCH_OCI_AUTH: auth } };
 }
 
 type Settings = Partial<Record<keyof typeof KEYS, string>>;

@@ -63,3 +63,17 @@ export function verbosityArgs(flags: Map<string, string>): string[] | string {
   if (!/^\d+$/.test(v)) return `invalid value "${v}" for flag -v: must be a number`;
   return Number(v) >= 4 ? ["--verbose"] : [];
 }
+
+/**
+ * What a plugin that takes no subcommand was asked: nothing or
+ * `get-credentials` (kubelet configurations written for other plugins pass
+ * it) is a kubelet request; `get` (as guides tell people to try a provider
+ * by hand) is ours, which reads a request or a server URL on stdin.
+ * Anything else: "unexpected argument …".
+ */
+export function commandOf(positional: readonly string[]): string {
+  if (positional.length === 0) return "get-credentials";
+  if (positional.length === 1 && (positional[0] === "get-credentials" || positional[0] === "get")) return positional[0];
+  const bad = positional.find((p) => p !== "get-credentials" && p !== "get") ?? positional[1]!;
+  return `unexpected argument ${bad} (expected get-credentials)`;
+}
