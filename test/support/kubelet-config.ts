@@ -177,20 +177,3 @@ function isQualifiedName(value: string): boolean {
   }
   return true;
 }
-
-/** Duplicate keys anywhere in a JSON text (strict decoding refuses them; JSON.parse keeps the last). */
-export function duplicateJsonKeys(text: string): string[] {
-  const dups: string[] = [];
-  const seen: Array<Set<string>> = [];
-  const re = /"((?:[^"\\]|\\.)*)"\s*:|[{}]/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (m[0] === "{") seen.push(new Set());
-    else if (m[0] === "}") seen.pop();
-    else {
-      const keys = seen[seen.length - 1]!;
-      if (keys.has(m[1]!)) dups.push(m[1]!);
-      keys.add(m[1]!);
-    }
-  }
-  return dups;
-}
