@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DIST, ROOT, peerTest, requireDist, runCommand } from "../support/env.ts";
 import { kubeletMatches } from "../support/kubelet.ts";
-import { validateManifest } from "../support/k8s-schema.ts";
+import { unknownFieldErrors, validateManifest } from "../support/k8s-schema.ts";
 import { NEWEST, validateCredentialProviderConfig } from "../support/kubelet-config.ts";
 
 const NAMES = ["ecr-login", "gcr", "acr", "oci"].map((n) => `docker-credential-${n}`);
@@ -108,8 +108,12 @@ describe("install", () => {
 describe("deploy/ manifests", () => {
   test("the node-installer DaemonSet is well formed and its install command works", async () => {
     const docs = Bun.YAML.parse(readFileSync(join(ROOT, "deploy/kubernetes/node-installer.yaml"), "utf8")) as Doc[];
-    // Every object passes the Kubernetes OpenAPI schemas.
+    // Every object passes the Kubernetes OpenAPI schemas, with no field they do not know.
     for (const d of docs) expect(validateManifest(d)).toEqual([]);
+    expect(await unknownFieldErrors(docs)).toEqual([]);
+    const misspelt = structuredClone(docs);
+    misspelt.find((d) => d.kind === "DaemonSet")!.spec.template.spec.initContainers[0].volumeMount = [];
+    expect((await unknownFieldErrors(misspelt)).join("\n")).toContain("volumeMount");
     // Its RBAC is what configure kubelet --rbac prints for the audiences it names.
     const rbac = await runCommand(
       [join(DIST, NAMES[0]!), "configure", "kubelet", "--rbac", "--providers", "ecr-login,acr,oci"],

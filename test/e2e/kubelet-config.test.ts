@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DIST, makeTestEnv, requireDist, runCommand, type TestEnv } from "../support/env.ts";
 import { NEWEST, OLDEST, validateCredentialProviderConfig } from "../support/kubelet-config.ts";
 import { kubeletMatches } from "../support/kubelet.ts";
-import { validateManifest } from "../support/k8s-schema.ts";
+import { unknownFieldErrors, validateManifest } from "../support/k8s-schema.ts";
 
 const ALL = "ecr-login,gcr,acr,oci";
 const COMPLETE = [
@@ -134,6 +134,7 @@ describe("configure kubelet --kubernetes-version", () => {
     const docs = r.stdout.split(/^---$/m).map((d) => Bun.YAML.parse(d) as Doc);
     expect(docs).toHaveLength(8);
     for (const d of docs) expect(validateManifest(d)).toEqual([]);
+    expect(await unknownFieldErrors(docs)).toEqual([]);
     const roles = docs.filter((d) => d.kind === "ClusterRole");
     expect(roles.map((d) => d.rules[0].resources[0]).sort()).toEqual(
       ["api://AzureADTokenExchange", "https://kubernetes.default.svc.cluster.local", "my-proj.svc.id.goog", "sts.amazonaws.com"].sort(),

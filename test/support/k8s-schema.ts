@@ -30,3 +30,49 @@ export function validateManifest(doc: Record<string, unknown>): string[] {
     return [`${key} ${String((doc.metadata as { name?: string } | undefined)?.name)}: ${(err as Error).message}`];
   }
 }
+
+const TYPES: Record<string, [module: string, type: string]> = {
+  "v1/Namespace": ["kubernetes-models/v1/Namespace", "INamespace"],
+  "v1/ServiceAccount": ["kubernetes-models/v1/ServiceAccount", "IServiceAccount"],
+  "apps/v1/DaemonSet": ["kubernetes-models/apps/v1/DaemonSet", "IDaemonSet"],
+  "rbac.authorization.k8s.io/v1/ClusterRole": ["kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole", "IClusterRole"],
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": [
+    "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding",
+    "IClusterRoleBinding",
+  ],
+};
+
+/**
+ * Unknown fields, which the compiled validators let through but the API
+ * server's strict field validation refuses: each manifest is written as an
+ * object literal of its schema's type and type-checked, so an excess
+ * property anywhere is an error. Returns tsc's diagnostics (empty: none).
+ */
+export async function unknownFieldErrors(docs: Array<Record<string, unknown>>): Promise<string[]> {
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { ROOT, runCommand } = await import("./env.ts");
+  // Inside node_modules, so the file resolves kubernetes-models like the tests do.
+  const dir = mkdtempSync(join(ROOT, "node_modules", ".cch-schema-"));
+  try {
+    const lines: string[] = [];
+    docs.forEach((doc, i) => {
+      const key = `${String(doc.apiVersion)}/${String(doc.kind)}`;
+      const t = TYPES[key];
+      if (!t) throw new Error(`no schema type here for ${key}`);
+      lines.push(`import type { ${t[1]} as T${i} } from "${t[0]}";`);
+      lines.push(`export const d${i}: T${i} = ${JSON.stringify(doc)};`);
+    });
+    const file = join(dir, "manifests.ts");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const r = await runCommand(
+      [join(ROOT, "node_modules/.bin/tsc"), "--ignoreConfig", "--noEmit", "--strict", "--skipLibCheck", "--module", "esnext", "--moduleResolution", "bundler", "--target", "es2022", file],
+      "",
+      { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      { cwd: ROOT, timeoutMs: 120_000 },
+    );
+    return r.exitCode === 0 ? [] : (r.stdout + r.stderr).trim().split("\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
