@@ -13,7 +13,7 @@ import {
 import { planGcr, type GcrPlan } from "./gcr/plan.ts";
 import { GCR_SETTINGS_KEYS } from "./gcr/settings.ts";
 import { GCR_HELP_TEXT } from "./gcr/help.ts";
-import { ENABLE_WI_IMAGE_PULL_ANNOTATION, KUBELET_TOKEN_AUDIENCE } from "./gcr/workload.ts";
+import { ENABLE_WI_IMAGE_PULL_ANNOTATION, KUBELET_TOKEN_AUDIENCE, WORKLOAD_ENV } from "./gcr/workload.ts";
 
 // Artifact Registry checks the username; this is the documented one.
 export const GCR_USERNAME = "oauth2accesstoken";
@@ -31,11 +31,30 @@ export const provider: Provider<GcrHost, GcrPlan> = {
     // that pods without it keep pulling with the node's identity, as upstream.
     serviceAccountTokens: {
       audience: KUBELET_TOKEN_AUDIENCE,
+      // kubelet runs the plugin outside any pod: tell it the cluster's identity
+      // provider and pool (cluster-specific: <placeholders> until given).
+      env: {
+        [WORKLOAD_ENV.identityProvider]:
+          "<https://container.googleapis.com/v1/projects/PROJECT_ID/locations/LOCATION/clusters/CLUSTER>",
+        [WORKLOAD_ENV.workloadPool]: "<PROJECT_ID>.svc.id.goog",
+      },
       optionalAnnotationKeys: [ENABLE_WI_IMAGE_PULL_ANNOTATION],
+      flags: [
+        {
+          flag: "--gcr-identity-provider",
+          env: WORKLOAD_ENV.identityProvider,
+          check: /^https:\/\/\S+$/,
+          example: "https://container.googleapis.com/v1/projects/<project>/locations/<location>/clusters/<cluster>",
+        },
+        {
+          flag: "--gcr-workload-pool",
+          env: WORKLOAD_ENV.workloadPool,
+          check: /^[a-z0-9.:-]+\.svc\.id\.goog$/,
+          example: "<project>.svc.id.goog",
+          audience: true,
+        },
+      ],
     },
-    // GKE's metadata server can hand out tokens close to their expiry; a larger
-    // margin made upstream fail there.
-    minRemainingMs: 10_000,
     tokenUser: GCR_USERNAME,
     tokenMaxLifeMs: 3600_000,
   },

@@ -29,6 +29,10 @@ export const provider: Provider<OcirHost, OciPlan> = {
         CCH_OCI_PROXYMUX_URL: "https://<kubernetes API private endpoint IP>:12250",
         CCH_OCI_KUBERNETES_CA_FILE: "/etc/kubernetes/ca.crt",
       },
+      flags: [
+        { flag: "--oci-proxymux-url", env: "CCH_OCI_PROXYMUX_URL", check: /^https:\/\/\S+$/, example: "https://10.0.0.10:12250" },
+        { flag: "--oci-kubernetes-ca-file", env: "CCH_OCI_KUBERNETES_CA_FILE", check: /^\/\S*$/, example: "/etc/kubernetes/ca.crt" },
+      ],
     },
     tokenUser: "BEARER_TOKEN",
     tokenMaxLifeMs: 3600_000,
