@@ -13,6 +13,8 @@ import { isAction, unknownActionMessage, usageLine } from "./protocol/docker.ts"
 import { looksLikeKubeletRequest } from "./protocol/kubelet.ts";
 import type { Provider, Subcommand } from "./provider.ts";
 import { CredentialStore } from "./store.ts";
+import type { Config } from "./config.ts";
+import { parseAuthority } from "./registry.ts";
 
 // Set by scripts/build.ts (--define); absent when running from source.
 declare const BUILD_COMMIT: string | undefined;
@@ -78,9 +80,48 @@ export function helperNameFrom(argv0: string): string {
 /** Subcommands that mean "a CredentialProviderRequest is on stdin" (other kubelet plugins use get-credentials). */
 export const KUBELET_SUBCOMMANDS: readonly string[] = ["kubelet", "get-credentials"];
 
-export async function run(provider: Provider, helperName = `docker-credential-${provider.manifest.name}`): Promise<never> {
-  const env: Env = process.env;
-  const rawArgs = process.argv.slice(2);
+/** What an upstream name's arguments and configuration translate to (src/upstream/). */
+export interface RunOptions {
+  args?: readonly string[];
+  env?: Env;
+  /** Extra `alias` entries: registry host → the cloud registry it stands for. */
+  aliases?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Started under an upstream plugin's name: translate its arguments and
+ * configuration and run as the matching provider. Returns when `helperName`
+ * is no upstream name.
+ */
+export async function runUpstream(helperName: string): Promise<void> {
+  const { upstreamLaunch } = await import("./upstream/index.ts");
+  const launch = await upstreamLaunch(helperName, process.argv.slice(2), process.env);
+  if (launch === null) return;
+  if (typeof launch === "string") {
+    process.stderr.write(`${helperName}: ${launch}\n`);
+    process.exit(1);
+  }
+  const { loadProvider } = await import("./providers/index.ts");
+  await run(await loadProvider(launch.provider), helperName, launch);
+}
+
+function withAliases(config: Config, aliases: Readonly<Record<string, string>> | undefined): Config {
+  if (!aliases || Object.keys(aliases).length === 0) return config;
+  const registries = new Map(config.registries);
+  for (const [host, target] of Object.entries(aliases)) {
+    const parsed = parseAuthority(host);
+    if (parsed.ok && !registries.has(parsed.host.key)) registries.set(parsed.host.key, { alias: target });
+  }
+  return { ...config, registries };
+}
+
+export async function run(
+  provider: Provider,
+  helperName = `docker-credential-${provider.manifest.name}`,
+  options: RunOptions = {},
+): Promise<never> {
+  const env: Env = options.env ?? process.env;
+  const rawArgs = options.args ?? process.argv.slice(2);
   const verbose = rawArgs.includes("--verbose");
   const args = rawArgs.filter((a) => a !== "--verbose");
   const out = (text: string) => process.stdout.write(text);
@@ -118,7 +159,10 @@ export async function run(provider: Provider, helperName = `docker-credential-${
       helperName,
       store,
       cache,
-      context: (extra) => makeContext(env, paths, log, extra),
+      context: (extra) => {
+        const ctx = makeContext(env, paths, log, extra);
+        return { ...ctx, config: withAliases(ctx.config, options.aliases) };
+      },
     });
     if (outcome.stderr) err(outcome.stderr);
     out(outcome.stdout);

@@ -19,14 +19,18 @@ Docker credential helper protocol (the server URL, or JSON for store, on stdin):
 
 Kubelet image credential provider (a CredentialProviderRequest on stdin, v1/v1beta1/v1alpha1):
   ${helperName} get-credentials      also: kubelet, no arguments, or get with the request on stdin
+                                     ({"image": "…"} alone is read as a v1 request)
 
 Setting up and checking:
   ${helperName} configure docker [--registries a,b]${flags} [--containers] [--dry-run]
                                      add credHelpers entries (alias: configure-docker)
-  ${helperName} configure kubelet [--providers ecr-login,gcr,acr,oci] [--service-account-tokens] [--format yaml|json]
-                                     print a kubelet CredentialProviderConfig
-  ${helperName} install --bin-dir DIR [--kubelet-config FILE]
-                                     install the four helpers (hardlinks) and a kubelet config
+  ${helperName} configure kubelet [--providers ecr-login,gcr,acr,oci] [--kubernetes-version X.Y]
+                                 [--service-account-tokens] [--format yaml|json] [--rbac]
+                                     print a kubelet CredentialProviderConfig for that kubelet version
+                                     (configure kubelet --help: audiences, Google and Oracle flags)
+  ${helperName} install --bin-dir DIR [--upstream-names] [--kubelet-config FILE] | --csi
+                                     install the four helpers (hardlinks; also under the upstream
+                                     plugins' names) and a kubelet config (install --help)
   ${helperName} doctor [registry] [--json]
                                      which identity is used, can a token be had, does the registry accept it
   ${helperName} --help | --version

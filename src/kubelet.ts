@@ -9,7 +9,7 @@ import {
   parseKubeletRequest,
   type AuthConfig,
 } from "./protocol/kubelet.ts";
-import { resolveCredential, targetFor, type Source } from "./resolve.ts";
+import { MIN_REMAINING_MS, resolveCredential, targetFor, type Source } from "./resolve.ts";
 import { summarize } from "./summary.ts";
 import type { Context, Provider, ServiceAccountIdentity } from "./provider.ts";
 import type { CredentialStore } from "./store.ts";
@@ -33,8 +33,6 @@ export interface KubeletOutcome {
 const MAX_CACHE_MS = 6 * 3600_000;
 /** A login saved by `store` has no known expiry: let kubelet re-ask every few minutes. */
 const STORED_CACHE_MS = 5 * 60_000;
-/** Never let kubelet hold a token closer to its expiry than this. */
-const SAFETY_MARGIN_MS = 60_000;
 
 export async function runKubeletRequest(stdin: string, deps: KubeletDeps): Promise<KubeletOutcome> {
   const fail = (message: string): KubeletOutcome => ({ stdout: "", stderr: `${deps.helperName}: ${message}\n`, exitCode: 1 });
@@ -70,8 +68,10 @@ export async function runKubeletRequest(stdin: string, deps: KubeletDeps): Promi
     }
     const auth: Record<string, AuthConfig> = { [host.host.key]: { username: credential.username, password: credential.secret } };
     const now = ctx.now();
+    if (source !== "store" && credential.expiresAt.getTime() - now.getTime() < MIN_REMAINING_MS) {
+      return fail("the credential is too close to its expiry to hand to kubelet");
+    }
     const duration = cacheDurationFor(source, credential.expiresAt, now);
-    if (duration <= 0) return fail("the credential is too close to its expiry to hand to kubelet");
     ctx.log.debug(`kubelet: ${request.image} → ${host.host.key} from ${source}`);
     return { stdout: encodeKubeletResponse(request.apiVersion, duration, auth), stderr: "", exitCode: 0 };
   } catch (err) {
@@ -79,8 +79,11 @@ export async function runKubeletRequest(stdin: string, deps: KubeletDeps): Promi
   }
 }
 
+/**
+ * Half the token's remaining life (capped): kubelet's cache ends well before
+ * the token expires, and with the least life served (10 s) it still holds it 5 s.
+ */
 function cacheDurationFor(source: Source, expiresAt: Date, now: Date): number {
   if (source === "store") return STORED_CACHE_MS;
-  const half = kubeletCacheDurationMs(expiresAt, now, MAX_CACHE_MS);
-  return Math.min(half, expiresAt.getTime() - now.getTime() - SAFETY_MARGIN_MS);
+  return kubeletCacheDurationMs(expiresAt, now, MAX_CACHE_MS);
 }

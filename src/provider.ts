@@ -52,6 +52,11 @@ export interface ServiceAccountTokens {
   env?: Readonly<Record<string, string>>;
   requiredAnnotationKeys?: readonly string[];
   optionalAnnotationKeys?: readonly string[];
+  /**
+   * `configure kubelet` flags that fill the cluster-specific `env` values
+   * (`audience`: the value is also the token audience).
+   */
+  flags?: readonly { flag: string; env: string; check: RegExp; example: string; audience?: boolean }[];
 }
 
 /** What a provider is, as data: everything but the four functions. */
@@ -75,8 +80,6 @@ export interface Manifest {
   serviceAccountTokens: ServiceAccountTokens;
   /** Lists `configure docker` adds behind a flag (flag name → hosts), e.g. gcr's include-artifact-registry. */
   optionalRegistries?: Readonly<Record<string, readonly string[]>>;
-  /** Least remaining life for a cached token to be served, in ms (default 60 s). */
-  minRemainingMs?: number;
   /** The user name the cloud's registry tokens are presented under. */
   tokenUser: string;
   /** The longest life the cloud documents for such a token, in ms. */

@@ -23,7 +23,11 @@ export interface ResolveDeps {
   ctx: Context;
 }
 
-const DEFAULT_MIN_REMAINING_MS = 60_000;
+/**
+ * The one margin, on the Docker and kubelet paths alike: a token with at least
+ * this long left is served (upstream's kubelet plugins use the same 10 s).
+ */
+export const MIN_REMAINING_MS = 10_000;
 // A stored (docker login) credential has no expiry we know of.
 const NEVER = new Date(8.64e15);
 
@@ -126,7 +130,7 @@ export async function resolveCredential(host: RegistryHost, deps: ResolveDeps): 
 
 async function resolveCloud(target: Target, plan: Plan, deps: ResolveDeps): Promise<Resolution> {
   const { provider, cache, ctx } = deps;
-  const minRemaining = provider.manifest.minRemainingMs ?? DEFAULT_MIN_REMAINING_MS;
+  const minRemaining = MIN_REMAINING_MS;
   const found = (entry: CacheEntry, source: Source): Resolution => ({
     found: true,
     credential: { username: entry.username, secret: entry.secret, expiresAt: new Date(entry.expiresAt) },

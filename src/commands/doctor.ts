@@ -3,6 +3,7 @@
 // be had (its expiry, never the token), and whether the registry accepts it.
 // Exit status 0 only when every step passed.
 
+import { parseArgs } from "node:util";
 import type { CommandIo, IdentityReport } from "../provider.ts";
 import { parseServerUrl } from "../registry.ts";
 import { planFor, resolveCredential, targetFor } from "../resolve.ts";
@@ -25,11 +26,23 @@ interface Step {
 const USAGE = (name: string) => `Usage: ${name} doctor [registry] [--json]\n`;
 
 export async function doctor(args: string[], io: CommandIo): Promise<number> {
-  const json = args.includes("--json");
-  const positional = args.filter((a) => !a.startsWith("--"));
-  if (args.includes("--help") || positional.length > 1 || args.some((a) => a.startsWith("--") && a !== "--json")) {
-    (args.includes("--help") ? io.stdout : io.stderr)(USAGE(io.helperName));
-    return args.includes("--help") ? 0 : 1;
+  let cli;
+  try {
+    cli = parseArgs({
+      args,
+      options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch {
+    io.stderr(USAGE(io.helperName));
+    return 1;
+  }
+  const { json = false, help = false } = cli.values;
+  const positional = cli.positionals;
+  if (help || positional.length > 1) {
+    (help ? io.stdout : io.stderr)(USAGE(io.helperName));
+    return help ? 0 : 1;
   }
   const raw = positional[0] ?? io.provider.manifest.defaultRegistries[0];
   if (!raw) {

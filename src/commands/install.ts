@@ -11,15 +11,44 @@ import { randomBytes } from "node:crypto";
 import type { CommandIo } from "../provider.ts";
 import { HELPER_NAMES, PROVIDER_NAMES, loadAllProviders } from "../providers/index.ts";
 import { unlinkQuiet, writeFileAtomic } from "../fsutil.ts";
-import { credentialProviderConfig, parseKubeletOptions } from "./configure-kubelet.ts";
-import { toYaml } from "./yaml.ts";
+import { credentialProviderConfig, parseKubeletOptions, renderDocs } from "./configure-kubelet.ts";
+import { hostKubeletMinor } from "./kubelet-versions.ts";
+import { UPSTREAM_NAMES } from "../upstream/index.ts";
+import { loadConfig, resolvePaths } from "../paths.ts";
+import type { Config } from "../config.ts";
 
-export const INSTALL_USAGE = `Usage: <helper> install --bin-dir DIR [--kubelet-config FILE [--providers a,b] [--service-account-tokens] [--format yaml|json]]
+/** The container-image CSI driver's default credential-provider directory. */
+export const CSI_DIR = "/etc/kubernetes/image-credential-providers";
+
+export const INSTALL_USAGE = `Usage: <helper> install --bin-dir DIR [--upstream-names]
+         [--kubelet-config FILE [--kubernetes-version X.Y | --host-root DIR] [configure kubelet options…]]
+       <helper> install --csi [--bin-dir DIR] [--kubelet-config FILE] [configure kubelet options…]
 
 Copies this executable into DIR as ${HELPER_NAMES.join(", ")} (hardlinks),
-replacing each atomically. With --kubelet-config, also writes a kubelet
-CredentialProviderConfig for the named providers (default: all four).
+replacing each atomically; --upstream-names also as the upstream plugins' names
+(${UPSTREAM_NAMES.join(", ")}).
+With --kubelet-config, also writes a kubelet CredentialProviderConfig for the
+named providers (default: all four); it takes configure kubelet's options
+(--providers, --service-account-tokens, --service-account-token-audience,
+--gcr-identity-provider, --gcr-workload-pool, --oci-proxymux-url, --format…).
+With service account tokens the kubelet version matters: --kubernetes-version,
+or --host-root, where the node's root is mounted (its kubelet is asked for its
+version). A config that would still hold a <placeholder> is refused.
+--csi installs for the container-image CSI driver: binaries and a JSON config
+in ${CSI_DIR}/ unless --bin-dir / --kubelet-config say otherwise.
 `;
+
+const KUBELET_VALUE_FLAGS = new Set([
+  "--providers",
+  "--format",
+  "--service-account-token-audience",
+  "--kubernetes-version",
+  "--default-cache-duration",
+  "--gcr-identity-provider",
+  "--gcr-workload-pool",
+  "--oci-proxymux-url",
+  "--oci-kubernetes-ca-file",
+]);
 
 export async function install(args: string[], io: CommandIo): Promise<number> {
   const usage = INSTALL_USAGE.replaceAll("<helper>", io.helperName);
@@ -27,26 +56,34 @@ export async function install(args: string[], io: CommandIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
+  const fail = (message: string, withUsage = false) => {
+    io.stderr(`${io.helperName} install: ${message}\n${withUsage ? usage : ""}`);
+    return 1;
+  };
   let binDir: string | null = null;
   let kubeletConfig: string | null = null;
+  let hostRoot: string | null = null;
+  let upstreamNames = false;
+  let csi = false;
   const kubeletArgs: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? args[++i] ?? "";
     if (flag === "--bin-dir") binDir = value();
     else if (flag === "--kubelet-config") kubeletConfig = value();
-    else if (flag === "--providers" || flag === "--format" || flag === "--service-account-token-audience")
-      kubeletArgs.push(flag, value());
+    else if (flag === "--host-root") hostRoot = value();
+    else if (flag === "--upstream-names") upstreamNames = true;
+    else if (flag === "--csi") csi = true;
+    else if (KUBELET_VALUE_FLAGS.has(flag)) kubeletArgs.push(flag, value());
     else if (flag === "--service-account-tokens") kubeletArgs.push(flag);
-    else {
-      io.stderr(`${io.helperName} install: unknown option ${args[i]}\n${usage}`);
-      return 1;
-    }
+    else return fail(`unknown option ${args[i]}`, true);
   }
-  if (!binDir) {
-    io.stderr(`${io.helperName} install: --bin-dir is required\n${usage}`);
-    return 1;
+  if (csi) {
+    binDir ??= CSI_DIR;
+    kubeletConfig ??= join(binDir, "config.json");
+    if (!kubeletArgs.includes("--format")) kubeletArgs.push("--format", "json");
   }
+  if (!binDir) return fail("--bin-dir is required", true);
 
   // Validate everything before touching the disk.
   let configText: string | null = null;
@@ -55,29 +92,49 @@ export async function install(args: string[], io: CommandIo): Promise<number> {
       ? kubeletArgs
       : ["--providers", PROVIDER_NAMES.join(","), ...kubeletArgs];
     const opts = parseKubeletOptions(withDefault, io.provider, await loadAllProviders());
-    const config = typeof opts === "string" ? opts : credentialProviderConfig(opts);
-    if (typeof config === "string") {
-      io.stderr(`${io.helperName} install: ${config}\n`);
-      return 1;
+    if (typeof opts === "string") return fail(opts);
+    if (opts.serviceAccountTokens && !opts.versionGiven) {
+      // The fields depend on the kubelet's version: ask it, never guess.
+      if (!hostRoot) {
+        return fail(
+          "service account tokens need the kubelet's version: pass --kubernetes-version X.Y, or --host-root DIR where the node's root is mounted",
+        );
+      }
+      const minor = hostKubeletMinor(hostRoot);
+      if (typeof minor === "string") return fail(minor);
+      opts.minor = minor;
+      io.stdout(`kubelet on this node: Kubernetes 1.${minor}\n`);
     }
-    configText = typeof opts !== "string" && opts.format === "json" ? JSON.stringify(config, null, 2) + "\n" : toYaml(config);
+    let fileConfig: Config;
+    try {
+      fileConfig = loadConfig(resolvePaths(io.env, io.provider.manifest).configFile);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    const out = credentialProviderConfig(opts, fileConfig);
+    if (typeof out === "string") return fail(out);
+    if (out.placeholders.length) {
+      return fail(`refusing to write placeholders into a live kubelet configuration; set ${out.placeholders.join("; ")}`);
+    }
+    for (const note of out.notes) io.stdout(`note: ${note.replace(/; apply these.*$/, "")}\n`);
+    configText = renderDocs([out.config], opts.format);
   }
   const self = process.execPath;
   if (/^bun(-debug)?$/.test(basename(self))) {
-    io.stderr(`${io.helperName} install: run install from a built binary (npm run build), not from source\n`);
-    return 1;
+    return fail("run install from a built binary (npm run build), not from source");
   }
 
   const dir = resolve(binDir);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const [first, ...others] = HELPER_NAMES as [string, ...string[]];
+  const names = upstreamNames ? [...others, ...UPSTREAM_NAMES] : others;
   const primary = join(dir, first);
   replaceAtomically(primary, (tmp) => {
     copyFileSync(self, tmp);
     chmodSync(tmp, 0o755);
   });
-  for (const name of others) replaceAtomically(join(dir, name), (tmp) => linkSync(primary, tmp));
-  io.stdout(`installed ${HELPER_NAMES.join(", ")} in ${dir} (${(statSync(primary).size / 1e6).toFixed(1)} MB, hardlinked)\n`);
+  for (const name of names) replaceAtomically(join(dir, name), (tmp) => linkSync(primary, tmp));
+  io.stdout(`installed ${[first, ...names].join(", ")} in ${dir} (${(statSync(primary).size / 1e6).toFixed(1)} MB, hardlinked)\n`);
 
   if (kubeletConfig && configText !== null) {
     const path = resolve(kubeletConfig);

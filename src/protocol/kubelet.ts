@@ -34,10 +34,14 @@ export interface CredentialProviderResponse {
 
 const REQUEST_KIND = "CredentialProviderRequest";
 
-/** Cheap check used to tell a kubelet request from a Docker `get` server URL on stdin. */
+/**
+ * Cheap check used to tell a kubelet request from a Docker `get` server URL on
+ * stdin: a JSON object naming the request kind or carrying an `image` (the
+ * bare `{"image": "…"}` people type to try a provider by hand).
+ */
 export function looksLikeKubeletRequest(stdin: string): boolean {
   const t = stdin.trimStart();
-  return t.startsWith("{") && t.includes(REQUEST_KIND);
+  return t.startsWith("{") && (t.includes(REQUEST_KIND) || /"image"\s*:/.test(t));
 }
 
 export function parseKubeletRequest(
@@ -52,7 +56,13 @@ export function parseKubeletRequest(
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     return { ok: false, message: "invalid CredentialProviderRequest on stdin: expected a JSON object" };
   }
-  const d = data as Record<string, unknown>;
+  const d = { ...(data as Record<string, unknown>) };
+  // A request with neither kind nor apiVersion (typed by hand to try a
+  // provider) is read as a v1 request, and answered as one.
+  if (d.kind === undefined && d.apiVersion === undefined) {
+    d.kind = REQUEST_KIND;
+    d.apiVersion = KUBELET_API_VERSIONS[0];
+  }
   if (d.kind !== REQUEST_KIND) return { ok: false, message: `invalid request: kind must be ${REQUEST_KIND}` };
   if (!(KUBELET_API_VERSIONS as readonly unknown[]).includes(d.apiVersion)) {
     return {

@@ -1,20 +1,13 @@
 // Oracle Cloud Infrastructure Registry (OCIR). Light on purpose: host patterns
 // from a generated region table and a cheap read of the OCI configuration file.
 // oci-common is loaded inside fetch (./oci/fetch.ts), never on a cache hit.
-// See docs/providers/oci.md; the identity order is in ./oci/identity.ts.
+// See docs/providers/oci.md; the identity order is in ./oci/plan.ts.
 
-import type { Plan, Provider } from "../provider.ts";
+import type { Provider } from "../provider.ts";
 import { OCI_HELP_TEXT } from "./oci/help.ts";
 import { kubeletGlobs, matchOcirHost, type OcirHost } from "./oci/hosts.ts";
-import { choosePlan, describePlan, type Plan as NodePlan } from "./oci/identity.ts";
-import { OKE_TOKEN_AUDIENCE, proxymuxUrl, readSettings, SETTINGS_KEYS, type OciSettings } from "./oci/settings.ts";
-
-/**
- * In kubelet service-account mode the pod's OKE workload identity signs, not
- * the node's plan (which need not even exist); the resolver adds which
- * service account it is, so pods never share a token with each other or the node.
- */
-export type OciPlan = Plan & { settings: OciSettings } & ({ kind: "pod" } | { kind: "node"; node: NodePlan });
+import { planOci, type OciPlan } from "./oci/plan.ts";
+import { OKE_TOKEN_AUDIENCE, SETTINGS_KEYS } from "./oci/settings.ts";
 
 export const provider: Provider<OcirHost, OciPlan> = {
   manifest: {
@@ -36,22 +29,16 @@ export const provider: Provider<OcirHost, OciPlan> = {
         CCH_OCI_PROXYMUX_URL: "https://<kubernetes API private endpoint IP>:12250",
         CCH_OCI_KUBERNETES_CA_FILE: "/etc/kubernetes/ca.crt",
       },
+      flags: [
+        { flag: "--oci-proxymux-url", env: "CCH_OCI_PROXYMUX_URL", check: /^https:\/\/\S+$/, example: "https://10.0.0.10:12250" },
+        { flag: "--oci-kubernetes-ca-file", env: "CCH_OCI_KUBERNETES_CA_FILE", check: /^\/\S*$/, example: "/etc/kubernetes/ca.crt" },
+      ],
     },
     tokenUser: "BEARER_TOKEN",
     tokenMaxLifeMs: 3600_000,
   },
   match: matchOcirHost,
-  plan(target, ctx) {
-    const settings = readSettings(target.settings, ctx.env);
-    if (ctx.serviceAccount) {
-      const endpoint = proxymuxUrl(ctx.env);
-      const key = `oke_pod:${endpoint.ok ? endpoint.url : "unconfigured"}`;
-      return { kind: "pod", settings, pod: true, key, source: "the pod's OKE workload identity" };
-    }
-    const node = choosePlan(settings, ctx.env);
-    const key = describePlan(node, ctx.env);
-    return { kind: "node", node, settings, pod: false, key, source: key };
-  },
+  plan: planOci,
   fetch: async (target, plan, ctx) => (await import("./oci/fetch.ts")).fetchCredential(target, plan, ctx),
-  describe: async (target, _plan, ctx) => (await import("./oci/describe.ts")).describeOciIdentity(target, ctx),
+  describe: async (target, plan, ctx) => (await import("./oci/describe.ts")).describeOciIdentity(target, ctx, plan),
 };

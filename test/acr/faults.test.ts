@@ -1,4 +1,4 @@
-// Faults (issue 9.3) against the fakes of Entra ID, the managed-identity
+// Faults against the fakes of Entra ID, the managed-identity
 // endpoint and the ACR front end: server errors, bodies that are not what was
 // asked, slow answers, silence, a cached token past its refresh point. Every
 // `get` ends within its deadline (CCH_TIMEOUT) with one clear line, or serves

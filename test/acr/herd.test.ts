@@ -1,4 +1,4 @@
-// Herd (issue 9.2): many `docker-credential-acr get` processes on a cold cache
+// Herd: many `docker-credential-acr get` processes on a cold cache
 // make one Entra ID call and one exchange, and a lock left behind by a dead
 // process is recovered rather than waited on until the deadline.
 

@@ -1,5 +1,5 @@
 // Which hosts the ACR provider serves, and that its kubelet globs cover
-// exactly those (REFERENCE.md §4, §6).
+// exactly those (docs/providers/acr.md, docs/protocols.md).
 
 import { describe, expect, test } from "bun:test";
 import { provider } from "../../src/providers/acr.ts";

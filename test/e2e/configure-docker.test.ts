@@ -48,6 +48,17 @@ describe("configure docker", () => {
     });
   });
 
+  test("a typo in a served registry's settings is reported, never written as another helper's entry", async () => {
+    const ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+    t.writeConfig({ registries: { [ecr]: { profle: "prod" } } });
+    writeFileSync(join(t.dockerConfig, "config.json"), JSON.stringify({ credHelpers: { "quay.io": "x" } }));
+    const r = await runHelper("gcr", ["configure-docker", `--registries=${ecr}`], "", t.env);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`unknown setting "profle"`);
+    expect(r.stderr).toContain("Nothing was changed");
+    expect(JSON.parse(readFileSync(join(t.dockerConfig, "config.json"), "utf8"))).toEqual({ credHelpers: { "quay.io": "x" } });
+  });
+
   test("--dry-run writes nothing; no target is a usage error", async () => {
     const d = await runHelper("oci", ["configure", "docker", "--registries", "fra.ocir.io", "--dry-run"], "", t.env);
     expect(d.exitCode).toBe(0);

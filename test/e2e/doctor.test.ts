@@ -48,7 +48,7 @@ describe("doctor", () => {
     expect(report.ok).toBe(true);
     expect(report.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual([
       "provider:ok",
-      "identity:skip",
+      "identity:ok",
       "token:ok",
       "registry:ok",
     ]);
@@ -78,7 +78,7 @@ describe("doctor", () => {
     server.mode = "fail";
     const r = await doctor("x.counting.test");
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toContain("✘ token    counting server answered HTTP 500");
+    expect(r.stdout).toContain("✘ token    Counting test registry: counting server answered HTTP 500");
   });
 
   test("bad arguments are a usage error", async () => {

@@ -1,14 +1,18 @@
 // Installers: the binary's own `install`, scripts/install, the node
-// DaemonSet and the OKE cloud-init example. The manifests are validated
-// structurally, and the install commands they contain are run for real
-// against temporary directories standing in for the node's.
+// DaemonSet and the OKE cloud-init example. The manifests are validated by
+// real tools: every Kubernetes object against the Kubernetes OpenAPI schemas,
+// the cloud-config with Debian's `cloud-init schema`; and the install
+// commands they contain are run for real against temporary directories
+// standing in for the node's.
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DIST, ROOT, requireDist, runCommand } from "../support/env.ts";
+import { DIST, ROOT, peerTest, requireDist, runCommand } from "../support/env.ts";
 import { kubeletMatches } from "../support/kubelet.ts";
+import { unknownFieldErrors, validateManifest } from "../support/k8s-schema.ts";
+import { NEWEST, validateCredentialProviderConfig } from "../support/kubelet-config.ts";
 
 const NAMES = ["ecr-login", "gcr", "acr", "oci"].map((n) => `docker-credential-${n}`);
 let dir: string;
@@ -37,6 +41,7 @@ function expectProviderConfig(file: string, providers: string[]) {
     expect(p.defaultCacheDuration).toMatch(/^(\d+h)?(\d+m)?(\d+s)?$/);
     expect(p.apiVersion).toBe("credentialprovider.kubelet.k8s.io/v1");
   }
+  expect(validateCredentialProviderConfig(config, NEWEST)).toEqual([]);
   return config;
 }
 
@@ -103,6 +108,21 @@ describe("install", () => {
 describe("deploy/ manifests", () => {
   test("the node-installer DaemonSet is well formed and its install command works", async () => {
     const docs = Bun.YAML.parse(readFileSync(join(ROOT, "deploy/kubernetes/node-installer.yaml"), "utf8")) as Doc[];
+    // Every object passes the Kubernetes OpenAPI schemas, with no field they do not know.
+    for (const d of docs) expect(validateManifest(d)).toEqual([]);
+    expect(await unknownFieldErrors(docs)).toEqual([]);
+    const misspelt = structuredClone(docs);
+    misspelt.find((d) => d.kind === "DaemonSet")!.spec.template.spec.initContainers[0].volumeMount = [];
+    expect((await unknownFieldErrors(misspelt)).join("\n")).toContain("volumeMount");
+    // Its RBAC is what configure kubelet --rbac prints for the audiences it names.
+    const rbac = await runCommand(
+      [join(DIST, NAMES[0]!), "configure", "kubelet", "--rbac", "--providers", "ecr-login,acr,oci"],
+      "",
+      { ...env(), CCH_CONFIG: join(dir, "none.json") },
+    );
+    expect(docs.filter((d) => d.kind.startsWith("ClusterRole"))).toEqual(
+      rbac.stdout.split(/^---$/m).map((d) => Bun.YAML.parse(d) as Doc),
+    );
     const ns = docs.find((d) => d.kind === "Namespace")!;
     const ds = docs.find((d) => d.kind === "DaemonSet")!;
     expect(ds.apiVersion).toBe("apps/v1");
@@ -141,6 +161,28 @@ describe("deploy/ manifests", () => {
     const header = readFileSync(join(ROOT, "deploy/kubernetes/node-installer.yaml"), "utf8");
     expect(header).toContain(`--image-credential-provider-bin-dir=${volumes.get("provider-bin")!.hostPath.path}`);
     expect(header).toContain(`--image-credential-provider-config=${volumes.get("provider-config")!.hostPath.path}/config.yaml`);
+  });
+
+  peerTest(["cloud-init"], "cloud-init schema accepts the OKE cloud-config (and rejects an unquoted \": \" entry)", async () => {
+    const file = join(ROOT, "deploy/oke/cloud-init.yaml");
+    const ok = await runCommand(["cloud-init", "schema", "-c", file], "", env());
+    expect(`${ok.stdout}${ok.stderr}`).toContain("Valid cloud-config");
+    expect(ok.exitCode).toBe(0);
+    // The check has teeth: the entry as it once was is refused.
+    const broken = join(dir, "broken.yaml");
+    await Bun.write(broken, readFileSync(file, "utf8").replace(/^  - '(curl .*)'$/m, "  - $1"));
+    const bad = await runCommand(["cloud-init", "schema", "-c", broken], "", env());
+    expect(bad.exitCode).not.toBe(0);
+  });
+
+  test("the OKE cloud-init downloads the archive the release build makes", () => {
+    const script = readFileSync(join(ROOT, "deploy/oke/cloud-init.yaml"), "utf8");
+    const build = readFileSync(join(ROOT, "scripts/build.ts"), "utf8");
+    expect(script).toContain("tarball=cloud-credential-helpers-${target}.tar.gz");
+    expect(build).toContain("`cloud-credential-helpers-${target}.tar.gz`");
+    // The archive holds <target>/<helper>, which the script runs.
+    expect(script).toContain('"./${target}/docker-credential-oci" install');
+    expect(build).toContain("HELPER_NAMES.map((n) => `${target}/${n}`)");
   });
 
   test("the OKE cloud-init example is valid cloud-config and its install step works", async () => {

@@ -151,6 +151,40 @@ describe("kubelet mode over a provider (counting fake)", () => {
     for (const r of rs) expect(Object.keys(decodeStrict(r.stdout, V1).auth)).toEqual(["race.counting.test"]);
   });
 
+  test("one margin on both paths: a token with at least 10 s left is served, kubelet's cache ending before it expires", async () => {
+    try {
+      server.expiresInSeconds = 30;
+      const k = await runAsKubelet([...COUNTING, "get-credentials"], { ...env(), CCH_DISABLE_CACHE: "true" }, request("m.counting.test/app"));
+      expect(k.stderr).toBe("");
+      const d = decodeStrict(k.stdout, V1);
+      expect(d.cacheDurationMs!).toBeGreaterThan(0);
+      expect(d.cacheDurationMs!).toBeLessThanOrEqual(15_000);
+      const docker = await runCommand([...COUNTING, "get"], "m.counting.test", { ...env(), CCH_DISABLE_CACHE: "true" });
+      expect(docker.exitCode).toBe(0);
+      expect(JSON.parse(docker.stdout).Username).toBe("counter");
+      // Under the margin: refused on the kubelet path rather than handed out to expire in use.
+      server.expiresInSeconds = 5;
+      const short = await runAsKubelet([...COUNTING, "get-credentials"], { ...env(), CCH_DISABLE_CACHE: "true" }, request("m.counting.test/app"));
+      expect(short.exitCode).toBe(1);
+      expect(short.stdout).toBe("");
+      expect(short.stderr).toContain("too close to its expiry");
+    } finally {
+      server.expiresInSeconds = 3600;
+    }
+  });
+
+  test("a request with only an image (typed by hand) is a v1 request, on get and with no arguments", async () => {
+    for (const argv of [[...COUNTING, "get"], [...COUNTING]]) {
+      const r = await runCommand(argv, JSON.stringify({ image: "seed.counting.test/my-image" }) + "\n", env());
+      expect({ code: r.exitCode, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      const d = decodeStrict(r.stdout, V1);
+      expect(Object.keys(d.auth)).toEqual(["seed.counting.test"]);
+    }
+    // A Docker get still reads a server URL.
+    const docker = await runCommand([...COUNTING, "get"], "seed.counting.test", env());
+    expect(JSON.parse(docker.stdout).ServerURL).toBe("seed.counting.test");
+  });
+
   test("a failure is exit 1, one line on stderr, nothing on stdout", async () => {
     server.mode = "fail";
     const r = await runAsKubelet([...COUNTING, "get-credentials"], env(), request("b.counting.test/app"));

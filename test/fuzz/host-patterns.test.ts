@@ -1,7 +1,7 @@
 // A fuzzed corpus of host names, through the same path a `get` takes
 // (parseServerUrl, then each provider's match): no host outside a cloud's
 // own domains is ever accepted. The oracles below are written independently
-// of the providers' patterns, from REFERENCE.md, as plain suffix checks.
+// of the providers' patterns, from docs/providers/, as plain suffix checks.
 
 import { describe, expect, test } from "bun:test";
 import { loadAllProviders } from "../../src/providers/index.ts";

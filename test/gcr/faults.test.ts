@@ -1,4 +1,4 @@
-// Faults (issue 9.3) of the metadata server and of STS: 500s, slow answers,
+// Faults of the metadata server and of STS: 500s, slow answers,
 // no answer, malformed bodies, tokens already expired. Every run ends within
 // its deadline (CCH_TIMEOUT; the only timing here is the harness's kill
 // timeout) with one clear line, or with a cached token that is still valid;

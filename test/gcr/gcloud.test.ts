@@ -155,7 +155,7 @@ describe("service-account keys and their token_uri", () => {
   });
 
   test("the cache keeps a key with another token_uri apart from the same account at Google", async () => {
-    const { describeIdentity } = await import("../../src/providers/gcr/adc.ts");
+    const { describeIdentity } = await import("../../src/providers/gcr/plan.ts");
     t = makeGcrEnv();
     const atFake = key.write(join(t.dir, "fake.json"), fake.url);
     const atGoogle = key.write(join(t.dir, "google.json"), null);

@@ -1,4 +1,4 @@
-// The herd (issue 9.2): many helper processes on a cold cache make one token
+// The herd: many helper processes on a cold cache make one token
 // call, and a lock left by a killed process does not block the next one.
 
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";

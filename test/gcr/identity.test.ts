@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../src/config.ts";
-import { describeIdentity, findCredentialSource, metadataBaseUrl } from "../../src/providers/gcr/adc.ts";
+import { describeIdentity, findCredentialSource, metadataBaseUrl } from "../../src/providers/gcr/plan.ts";
 import { describeGoogleError, scrub } from "../../src/providers/gcr/errors.ts";
 import { checkMetadataServer } from "../../src/providers/gcr/metadata.ts";
 import { parseGcrSettings, type GcrSettings } from "../../src/providers/gcr/settings.ts";

@@ -54,7 +54,7 @@ describe("docker-credential-oci get (API key, session token, resource principal)
 
   test("a token shorter-lived than the safety margin is handed out but not cached", async () => {
     o = setupOci();
-    o.ocir.expiresIn = 30;
+    o.ocir.expiresIn = 8;
     const a = credentialOf(await o.get("iad.ocir.io"));
     const b = credentialOf(await o.get("iad.ocir.io"));
     expect(a.Secret).not.toBe(b.Secret);

@@ -1,5 +1,5 @@
 // Kubelet's side of the credential provider protocol, written from
-// REFERENCE.md §6 (kubernetes pkg/credentialprovider/plugin): how it runs a
+// docs/protocols.md (kubernetes pkg/credentialprovider/plugin): how it runs a
 // plugin, how strictly it decodes the answer, and how matchImages globs match.
 
 import { runCommand, type RunResult } from "./env.ts";
@@ -139,4 +139,35 @@ export function serviceAccountToken(
     nonce,
   };
   return `${b64({ alg: "RS256", kid: "test" })}.${b64(claims)}.sig-${nonce}-${"x".repeat(24)}`;
+}
+
+/** One provider's answer when kubelet pulls `image` under a CredentialProviderConfig. */
+export interface PluginAnswer {
+  name: string;
+  result: RunResult;
+  decoded: DecodedResponse | null;
+}
+
+/**
+ * What kubelet does for one image under a CredentialProviderConfig: every
+ * provider whose matchImages match is run from `binDir` by name, with its
+ * args, its env appended to kubelet's, and a request in its apiVersion; each
+ * answer is decoded strictly (a non-zero exit decodes nothing).
+ */
+export async function pullWithConfig(
+  config: { providers: Array<{ name: string; matchImages: string[]; apiVersion: string; args?: string[]; env?: Array<{ name: string; value: string }> }> },
+  binDir: string,
+  image: string,
+  env: Record<string, string>,
+  extra: object = {},
+): Promise<PluginAnswer[]> {
+  const answers: PluginAnswer[] = [];
+  for (const p of config.providers) {
+    if (!p.matchImages.some((m) => kubeletMatches(m, image))) continue;
+    const pluginEnv = { ...env, ...Object.fromEntries((p.env ?? []).map((e) => [e.name, e.value])) };
+    const request = { kind: "CredentialProviderRequest", apiVersion: p.apiVersion, image, ...extra };
+    const result = await runAsKubelet([`${binDir}/${p.name}`, ...(p.args ?? [])], pluginEnv, request);
+    answers.push({ name: p.name, result, decoded: result.exitCode === 0 ? decodeStrict(result.stdout, p.apiVersion) : null });
+  }
+  return answers;
 }

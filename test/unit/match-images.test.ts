@@ -1,6 +1,6 @@
 // Every host each provider accepts is matched by its kubelet matchImages
 // (kubelet's one-label-per-glob rule, test/support/kubelet.ts, written from
-// REFERENCE.md §6), and no spoofed host is.
+// docs/protocols.md), and no spoofed host is.
 
 import { describe, expect, test } from "bun:test";
 import { loadAllProviders } from "../../src/providers/index.ts";

@@ -77,6 +77,11 @@ describe("kubelet protocol (pure)", () => {
     }
     expect(looksLikeKubeletRequest(' {"kind":"CredentialProviderRequest"}')).toBe(true);
     expect(looksLikeKubeletRequest("gcr.io")).toBe(false);
+    // Only an image, as people type it to try a provider: a v1 request. Half a header is not.
+    expect(looksLikeKubeletRequest('{"image": "gcr.io/p/i"}')).toBe(true);
+    expect(parseKubeletRequest('{"image": "gcr.io/p/i"}')).toEqual({ ok: true, request: { apiVersion: V1, image: "gcr.io/p/i" } });
+    expect(parseKubeletRequest(JSON.stringify({ apiVersion: V1, image: "x" })).ok).toBe(false);
+    expect(parseKubeletRequest(JSON.stringify({ kind: "CredentialProviderRequest", image: "x" })).ok).toBe(false);
   });
 
   test("Go durations: formatted ones parse back to the same value", () => {

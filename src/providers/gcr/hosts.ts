@@ -1,7 +1,7 @@
 // Which hosts are Google's container registries. Pure and light: the gcr
 // provider module imports this on every start, so no SDK and no I/O here.
 //
-// Matching is on whole labels (REFERENCE.md §3): upstream's old
+// Matching is on whole labels (docs/providers/gcr.md): upstream's old
 // `HasSuffix(host, "gcr.io")` accepted `evilgcr.io`; here a host is GCR only
 // when it is `gcr.io` or exactly one label under it.
 

@@ -12,8 +12,8 @@
 import { createSign } from "node:crypto";
 import { ProviderError, type Context } from "../../provider.ts";
 import { parseSecretEndpoint } from "../../endpoint.ts";
-import { GOOGLE_TOKEN_URI } from "./adc.ts";
-import { hostOf, requestAccessToken, type AccessToken } from "./token-endpoint.ts";
+import { GOOGLE_TOKEN_URI, type AccessToken } from "./plan.ts";
+import { hostOf, requestAccessToken } from "./token-endpoint.ts";
 
 const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const ASSERTION_LIFETIME_S = 3600;

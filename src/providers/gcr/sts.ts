@@ -4,7 +4,8 @@
 // requested type access_token, scope cloud-platform. Loaded only by fetch.
 
 import type { Context } from "../../provider.ts";
-import { hostOf, requestAccessToken, type AccessToken } from "./token-endpoint.ts";
+import type { AccessToken } from "./plan.ts";
+import { hostOf, requestAccessToken } from "./token-endpoint.ts";
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";

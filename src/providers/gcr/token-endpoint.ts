@@ -6,11 +6,7 @@
 
 import { ProviderError, type Context } from "../../provider.ts";
 import { describeGoogleError, scrub } from "./errors.ts";
-
-export interface AccessToken {
-  token: string;
-  expiresAt: Date;
-}
+import type { AccessToken } from "./plan.ts";
 
 // A token answer is a few hundred bytes; anything larger is not one.
 const MAX_BODY_BYTES = 1 << 16;

@@ -29,9 +29,10 @@ export const GOOGLE_STS_ENDPOINT = "https://sts.googleapis.com/v1/token";
  * What `configure kubelet --service-account-tokens` asks kubelet for. Google's
  * audience is per project (`<project>.svc.id.goog` for GKE, the pool
  * provider's allowed audience for self-managed federation), so the printed
- * value is a template for the operator to replace.
+ * value is a template for the operator to replace (a `<…>` placeholder,
+ * which `install` refuses to write).
  */
-export const KUBELET_TOKEN_AUDIENCE = "PROJECT_ID.svc.id.goog";
+export const KUBELET_TOKEN_AUDIENCE = "<PROJECT_ID>.svc.id.goog";
 
 export const WORKLOAD_ENV = {
   identityProvider: "CCH_GCR_IDENTITY_PROVIDER",

@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import { ProviderError, type Context } from "../../provider.ts";
 import { expandHome } from "./config-file.ts";
 import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
-import type { Plan } from "./identity.ts";
+import type { NodePlan } from "./plan.ts";
+import { isAbort, reason } from "./errors.ts";
 import { okeSessionAuth } from "./oke.ts";
 import { metadataWaitCapMs } from "./platform.ts";
 import { checkEndpoint, federationOverride, metadataBaseUrl } from "./settings.ts";
@@ -19,7 +20,7 @@ const NO_IDENTITY_RECUR_MS = 60_000;
 type Common = typeof OciCommon;
 export type AuthProvider = OciCommon.AuthenticationDetailsProvider;
 
-export async function buildAuth(common: Common, plan: Plan, ctx: Context): Promise<AuthProvider> {
+export async function buildAuth(common: Common, plan: NodePlan, ctx: Context): Promise<AuthProvider> {
   switch (plan.kind) {
     case "api_key":
       return apiKey(common, plan, ctx);
@@ -80,7 +81,7 @@ function sessionToken(plan: ConfigPlan, ctx: Context): AuthProvider {
   return { getKeyId: async () => `ST$${token}`, getPrivateKey: () => pem, getPassphrase: () => passphrase };
 }
 
-type ConfigPlan = Extract<Plan, { kind: "api_key" | "session_token" }>;
+type ConfigPlan = Extract<NodePlan, { kind: "api_key" | "session_token" }>;
 
 function readProfileFile(plan: ConfigPlan, key: string, ctx: Context): string {
   const path = expandHome(plan.values.get(key)!, ctx.env.HOME);
@@ -91,7 +92,7 @@ function readProfileFile(plan: ConfigPlan, key: string, ctx: Context): string {
   }
 }
 
-async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "instance_principal" }>, ctx: Context) {
+async function instancePrincipal(common: Common, plan: Extract<NodePlan, { kind: "instance_principal" }>, ctx: Context) {
   const tried = plan.tried;
   // Off OCI the metadata service stays silent: remember that rather than probe on every get.
   const noIdentity = (why: string) =>
@@ -133,7 +134,7 @@ async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "in
  */
 async function resourcePrincipal11(common: Common, ctx: Context): Promise<AuthProvider> {
   const env = ctx.env;
-  const ip: Extract<Plan, { kind: "instance_principal" }> = {
+  const ip: Extract<NodePlan, { kind: "instance_principal" }> = {
     kind: "instance_principal",
     metadataUrl: metadataBaseUrl(env),
     automatic: false,
@@ -151,13 +152,13 @@ async function resourcePrincipal11(common: Common, ctx: Context): Promise<AuthPr
 }
 
 /** `instance/region` of the metadata service: a region key (iad) or id (us-ashburn-1). */
-function metadataRegion(plan: Extract<Plan, { kind: "instance_principal" }>, capMs: number, ctx: Context): Promise<string> {
+function metadataRegion(plan: Extract<NodePlan, { kind: "instance_principal" }>, capMs: number, ctx: Context): Promise<string> {
   return metadataText(plan, "instance/region", capMs, ctx, /^[a-z0-9-]{2,64}$/, "region name");
 }
 
 /** One value of the instance metadata service, lower-cased, that must match `shape`. */
 async function metadataText(
-  plan: Extract<Plan, { kind: "instance_principal" }>,
+  plan: Extract<NodePlan, { kind: "instance_principal" }>,
   path: string,
   capMs: number,
   ctx: Context,
@@ -202,22 +203,4 @@ function sdkCall<T>(what: string, build: () => T): T {
   } catch (err) {
     throw new ProviderError(`${what}: ${reason(err)}`);
   }
-}
-
-export function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
-}
-
-/** An error's message as one short line; SDK errors are sometimes plain strings or objects. */
-export function reason(err: unknown): string {
-  let text: string;
-  if (err instanceof Error) text = err.message;
-  else if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
-    text = (err as { message: string }).message;
-  } else text = String(err);
-  text = text
-    .replace(/-----BEGIN[\s\S]*?-----END[^-]*-----/g, "[key]")
-    .replace(/\s+/g, " ")
-    .trim();
-  return text.length > 300 ? text.slice(0, 297) + "..." : text;
 }

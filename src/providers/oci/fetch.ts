@@ -2,13 +2,13 @@
 // a cache hit never loads oci-common.
 
 import { type Context, type Credential, type Target } from "../../provider.ts";
-import type { OciPlan } from "../oci.ts";
+import type { OciPlan } from "./plan.ts";
 import { buildAuth } from "./auth.ts";
 import { okeSessionAuth } from "./oke.ts";
 import { quietConsole } from "./deadline.ts";
 import type { OcirHost } from "./hosts.ts";
-import { planTitle } from "./identity.ts";
-import { requestToken, TOKEN_PATH } from "./token.ts";
+import { planTitle } from "./plan.ts";
+import { requestToken, TOKEN_PATH } from "./registry-token.ts";
 
 export async function fetchCredential(target: Target<OcirHost>, plan: OciPlan, ctx: Context): Promise<Credential> {
   const { settings } = plan;

@@ -1,5 +1,5 @@
 // Which host names are OCIR registries, anchored on the whole name. Three forms
-// (REFERENCE.md §5), all from the generated region table, so a spoofed name
+// (docs/providers/oci.md), all from the generated region table, so a spoofed name
 // (`iad.ocir.io.evil.com`, `xocir.io`, `ocir.us-ashburn-1.oci.evil.com`) is
 // never matched and never gets a signed request:
 //   <region-key>.ocir.io                      iad.ocir.io

@@ -26,8 +26,8 @@ import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { promisify } from "node:util";
 import { ProviderError, type Context } from "../../provider.ts";
-import type { AuthProvider } from "./auth.ts";
-import { isAbort, reason } from "./auth.ts";
+import type { AuthenticationDetailsProvider as AuthProvider } from "oci-common";
+import { isAbort, reason } from "./errors.ts";
 import { fetchSignal, remainingMs, seconds } from "./deadline.ts";
 import { kubernetesCaFile, proxymuxUrl } from "./settings.ts";
 

@@ -24,13 +24,33 @@
 
 import { jwtStringClaim } from "../../jwt.ts";
 import { existsSync, readFileSync } from "node:fs";
-import { ProviderError } from "../../provider.ts";
+import { ProviderError, type Context, type Plan, type Target } from "../../provider.ts";
+import type { OcirHost } from "./hosts.ts";
 import { chooseProfile, locateConfig, OciConfigError, profileSettings, readOciConfig } from "./config-file.ts";
-import { metadataBaseUrl, serviceAccountTokenFile, type AuthKind, type OciSettings } from "./settings.ts";
+import { metadataBaseUrl, proxymuxUrl, readSettings, serviceAccountTokenFile, type AuthKind, type OciSettings } from "./settings.ts";
+
+/**
+ * In kubelet service-account mode the pod's OKE workload identity signs, not
+ * the node's plan (which need not even exist); the resolver adds which
+ * service account it is, so pods never share a token with each other or the node.
+ */
+export type OciPlan = Plan & { settings: OciSettings } & ({ kind: "pod" } | { kind: "node"; node: NodePlan });
+
+export function planOci(target: Target<OcirHost>, ctx: Context): OciPlan {
+  const settings = readSettings(target.settings, ctx.env);
+  if (ctx.serviceAccount) {
+    const endpoint = proxymuxUrl(ctx.env);
+    const key = `oke_pod:${endpoint.ok ? endpoint.url : "unconfigured"}`;
+    return { kind: "pod", settings, pod: true, key, source: "the pod's OKE workload identity" };
+  }
+  const node = choosePlan(settings, ctx.env);
+  const key = describePlan(node, ctx.env);
+  return { kind: "node", node, settings, pod: false, key, source: key };
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export type Plan =
+export type NodePlan =
   | { kind: "api_key" | "session_token"; configPath: string; profile: string; values: ReadonlyMap<string, string> }
   | { kind: "instance_principal"; metadataUrl: string; automatic: boolean; tried: string[] }
   | { kind: "resource_principal"; version: ResourcePrincipalVersion }
@@ -87,7 +107,7 @@ export function okeWorkloadEnv(env: Env): EnvCheck<{ tokenPath: string }> {
   return { ok: true, tokenPath };
 }
 
-export function choosePlan(settings: OciSettings, env: Env): Plan {
+export function choosePlan(settings: OciSettings, env: Env): NodePlan {
   if (settings.auth !== null) return explicitPlan(settings.auth, settings, env);
   const tried: string[] = [];
 
@@ -107,7 +127,7 @@ export function choosePlan(settings: OciSettings, env: Env): Plan {
   return { kind: "instance_principal", metadataUrl: metadataBaseUrl(env), automatic: true, tried };
 }
 
-function explicitPlan(kind: AuthKind, settings: OciSettings, env: Env): Plan {
+function explicitPlan(kind: AuthKind, settings: OciSettings, env: Env): NodePlan {
   switch (kind) {
     case "api_key":
     case "session_token": {
@@ -136,7 +156,7 @@ function fromConfigFile(
   settings: OciSettings,
   env: Env,
   want: "api_key" | "session_token" | null,
-): { plan: Plan } | { why: string } {
+): { plan: NodePlan } | { why: string } {
   const where = locateConfig(settings.configFile, env);
   const profile = chooseProfile(settings.profile, env);
   const label = want === "session_token" ? "session token" : want === "api_key" ? "API key" : "API key or session token";
@@ -174,7 +194,7 @@ function fromConfigFile(
 }
 
 /** A short stable description of who signs: part of the cache key, and shown in messages. No secret. */
-export function describePlan(plan: Plan, env: Env): string {
+export function describePlan(plan: NodePlan, env: Env): string {
   switch (plan.kind) {
     case "api_key":
       return `api_key:${plan.configPath}[${plan.profile}]:${plan.values.get("user")}:${plan.values.get("fingerprint")}`;
@@ -202,7 +222,7 @@ function serviceAccountOf(path: string): string {
 }
 
 /** For messages: what a person would call this identity. */
-export function planTitle(plan: Plan): string {
+export function planTitle(plan: NodePlan): string {
   switch (plan.kind) {
     case "api_key":
       return `the API key of profile [${plan.profile}] in ${plan.configPath} (user ${plan.values.get("user")})`;
