@@ -161,3 +161,51 @@ describe("a token only for registries of its own cloud", () => {
     expect(w.acr.calls.exchange).toBe(2);
   });
 });
+
+describe("azurecr.us and a managed identity's v1 token: the instance metadata service says which cloud", () => {
+  /** An IMDS stand-in: managed-identity tokens with the shared v1 issuer, and compute/azEnvironment. */
+  function startImds(azEnvironment: string) {
+    const seen: string[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        const url = new URL(req.url);
+        url.pathname = url.pathname.replace(/\/+$/, "");
+        seen.push(url.pathname);
+        if (req.headers.get("metadata") !== "true") return Response.json({ error: "bad_request" }, { status: 400 });
+        if (url.pathname === "/metadata/instance/compute/azEnvironment") return new Response(azEnvironment);
+        if (url.pathname !== "/metadata/identity/oauth2/token") return new Response("not found", { status: 404 });
+        const exp = nowSeconds() + 3600;
+        const token = makeJwt({ aud: url.searchParams.get("resource"), tid: TENANT, iss: `https://sts.windows.net/${TENANT}/`, exp });
+        w.mi.issued.add(token);
+        return Response.json({ access_token: token, expires_in: "3599", expires_on: String(exp), resource: url.searchParams.get("resource"), token_type: "Bearer" });
+      },
+    });
+    return { seen, url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
+  }
+
+  for (const [environment, allowed] of [
+    ["AzureUSGovernmentCloud", true],
+    ["AzurePublicCloud", false],
+  ] as const) {
+    test(`IMDS says ${environment}: the token ${allowed ? "is" : "is not"} exchanged at azurecr.us`, async () => {
+      const imds = startImds(environment);
+      try {
+        const env = { NODE_EXTRA_CA_CERTS: w.ca.caFile, AZURE_AUTHORITY_HOST: w.entra.url, AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.url, PATH: "/usr/bin:/bin" };
+        const t = track(acrTestEnv(w, env, { "myreg.azurecr.us": { endpoint: w.acr.url } }));
+        const r = await get(t, "myreg.azurecr.us");
+        if (allowed) {
+          expectCredential(r, "myreg.azurecr.us");
+          expect(w.acr.calls.exchange).toBe(1);
+        } else {
+          expectError(r, /system-assigned managed identity belongs to the Azure public cloud, but myreg\.azurecr\.us is in Azure Government/);
+          expect(w.acr.calls.exchange ?? 0).toBe(0);
+        }
+        expect(imds.seen, JSON.stringify(imds.seen)).toContain("/metadata/instance/compute/azEnvironment");
+      } finally {
+        await imds.stop();
+      }
+    });
+  }
+});
