@@ -8,3 +8,8 @@ export function sha256Hex(text: string): string {
 export function randomHex(bytes: number): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
 }
+
+/** The first `length` hex digits of the SHA-256 of `text`: short, stable names for cache keys. */
+export function shortHash(text: string, length = 12): string {
+  return sha256Hex(text).slice(0, length);
+}

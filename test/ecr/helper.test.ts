@@ -298,14 +298,14 @@ describe("ECR Public", () => {
 });
 
 describe("upstream environment variables", () => {
-  test("AWS_ECR_DISABLE_CACHE=true calls every time; =false caches", async () => {
+  test("AWS_ECR_DISABLE_CACHE: any non-empty value (even false) calls every time, as upstream; empty caches", async () => {
     const t = env();
     secretOf(await get(t, HOST, { AWS_ECR_DISABLE_CACHE: "true" }));
-    secretOf(await get(t, HOST, { AWS_ECR_DISABLE_CACHE: "true" }));
+    secretOf(await get(t, HOST, { AWS_ECR_DISABLE_CACHE: "false" }));
     expect(fake.count()).toBe(2);
     expect(cachedEntries(t)).toHaveLength(0);
-    secretOf(await get(t, HOST, { AWS_ECR_DISABLE_CACHE: "false" }));
-    secretOf(await get(t, HOST, { AWS_ECR_DISABLE_CACHE: "false" }));
+    secretOf(await get(t, HOST, { AWS_ECR_DISABLE_CACHE: "" }));
+    secretOf(await get(t, HOST, { AWS_ECR_DISABLE_CACHE: "" }));
     expect(fake.count()).toBe(3);
   });
 

@@ -46,7 +46,7 @@ export function describeFailure(err: unknown, f: FailureContext): ProviderError 
   const status = e.$metadata?.httpStatusCode;
   const attempts = e.$metadata?.attempts;
   const tries = attempts && attempts > 1 ? ` after ${attempts} attempts` : "";
-  const say = (text: string) => new ProviderError(`AWS ECR: ${text}`);
+  const say = (text: string) => new ProviderError(text);
 
   if (f.aborted || name === "AbortError") {
     return say(
