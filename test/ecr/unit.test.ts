@@ -72,7 +72,7 @@ describe("describeFailure", () => {
     const e = describeFailure(sdkError("AccessDeniedException", "not\nauthorized", { $metadata: { httpStatusCode: 400 } }), f);
     expect(e).toBeInstanceOf(ProviderError);
     expect(e.message).toBe(
-      "AWS ECR: ECR account 1 in x refused the credentials from the environment: AccessDeniedException: not authorized",
+      "ECR account 1 in x refused the credentials from the environment: AccessDeniedException: not authorized",
     );
   });
   test("the deadline", () => {
@@ -81,20 +81,20 @@ describe("describeFailure", () => {
   });
   test("no credentials, network, server errors", () => {
     expect(describeFailure(sdkError("CredentialsProviderError", "Could not load credentials"), f).message).toBe(
-      "AWS ECR: no usable AWS credentials for ECR account 1 in x: tried the environment: Could not load credentials",
+      "no usable AWS credentials for ECR account 1 in x: tried the environment: Could not load credentials",
     );
     expect(
       describeFailure(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED", $metadata: { attempts: 3 } }), f)
         .message,
-    ).toBe("AWS ECR: could not reach the ECR API for ECR account 1 in x after 3 attempts: ECONNREFUSED");
+    ).toBe("could not reach the ECR API for ECR account 1 in x after 3 attempts: ECONNREFUSED");
     expect(
       describeFailure(sdkError("ServerException", "boom", { $metadata: { httpStatusCode: 500, attempts: 3 } }), f).message,
-    ).toBe("AWS ECR: GetAuthorizationToken for ECR account 1 in x failed after 3 attempts: HTTP 500 ServerException: boom");
+    ).toBe("GetAuthorizationToken for ECR account 1 in x failed after 3 attempts: HTTP 500 ServerException: boom");
   });
   test("a refusal while getting credentials is STS's, not ECR's", () => {
     const err = sdkError("AccessDenied", "not allowed", { $metadata: { httpStatusCode: 403 } });
     expect(describeFailure(err, { ...f, phase: "credentials" }).message).toBe(
-      "AWS ECR: could not get credentials for ECR account 1 in x: STS refused the environment: AccessDenied: not allowed",
+      "could not get credentials for ECR account 1 in x: STS refused the environment: AccessDenied: not allowed",
     );
   });
   test("long messages are cut short", () => {

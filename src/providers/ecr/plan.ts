@@ -204,7 +204,7 @@ function environmentKeys(env: Context["env"]): Found | null {
     return null;
   }
   if (!env.AWS_SECRET_ACCESS_KEY) throw new ProviderError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
-  return { leaf: { kind: "environment" }, roles: [], key: `env:${shortHash(id)}`, source: `environment keys ${keyHint(id)}` };
+  return { leaf: { kind: "environment" }, roles: [], key: `env:${shortHash(id)}`, source: `environment keys (AWS_ACCESS_KEY_ID ${keyHint(id)})` };
 }
 
 /** An access key id as the CLI's `configure list` shows it: its last four characters. */
