@@ -224,6 +224,20 @@ describe("identities", () => {
     expect(fake.count()).toBe(2);
   });
 
+  test("one profile name in two config files: two principals, two cache entries", async () => {
+    const t = env({ staticKeys: false });
+    const one = join(t.dir, "config-one");
+    const two = join(t.dir, "config-two");
+    writeFileSync(one, "[profile p]\naws_access_key_id = AKIDCONFIGONE\naws_secret_access_key = one-secret-not-real\n");
+    writeFileSync(two, "[profile p]\naws_access_key_id = AKIDCONFIGTWO\naws_secret_access_key = two-secret-not-real\n");
+    const a = secretOf(await get(t, HOST, { AWS_PROFILE: "p", AWS_CONFIG_FILE: one }));
+    const b = secretOf(await get(t, HOST, { AWS_PROFILE: "p", AWS_CONFIG_FILE: two }));
+    expect(a).not.toBe(b);
+    expect(secretOf(await get(t, HOST, { AWS_PROFILE: "p", AWS_CONFIG_FILE: one }))).toBe(a);
+    expect(fake.calls.map((c) => c.accessKeyId)).toEqual(["AKIDCONFIGONE", "AKIDCONFIGTWO"]);
+    expect(cachedEntries(t)).toHaveLength(2);
+  });
+
   test("AWS_PROFILE separates cache entries for one host", async () => {
     const t = env({ staticKeys: false });
     writeProfiles(t);
