@@ -103,7 +103,11 @@ describe("describeIdentity", () => {
       "container credentials",
       "EC2 instance metadata",
     ]);
-    expect(byName(r, "environment keys")).toEqual({ name: "environment keys", found: true, detail: "environment keys (AWS_ACCESS_KEY_ID …EKEY)" });
+    expect(byName(r, "environment keys")).toEqual({
+      name: "environment keys",
+      found: true,
+      detail: "AWS_ACCESS_KEY_ID …EKEY and AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are set",
+    });
     // Found, but after the used one: doctor says so, and nothing probes the metadata server.
     expect(byName(r, "EC2 instance metadata")!.detail).toStartWith("also here, but not used:");
     noSecrets(r);
@@ -168,7 +172,7 @@ describe("describeIdentity", () => {
     const base = { AWS_CONFIG_FILE: join(dir, "absent"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "absent"), AWS_EC2_METADATA_DISABLED: "true" };
     const web = await describeEcrIdentity(target(), context({ ...base, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE }), noProbe);
     expect(web.used).toBe("web identity");
-    expect(byName(web, "web identity")!.detail).toBe(`web identity ${tokenFile} (AWS_WEB_IDENTITY_TOKEN_FILE) for role ${ROLE} (AWS_ROLE_ARN)`);
+    expect(byName(web, "web identity")!.detail).toBe(`token file ${tokenFile} (AWS_WEB_IDENTITY_TOKEN_FILE) for role ${ROLE} (AWS_ROLE_ARN)`);
     const pod = await describeEcrIdentity(
       target(),
       context({ ...base, AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://169.254.170.23/v1/credentials", AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile }),

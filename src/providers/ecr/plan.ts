@@ -59,6 +59,8 @@ interface Found {
   roles: RoleStep[];
   key: string;
   source: string;
+  /** For doctor, when the step's name already says what `source` starts with. */
+  detail?: string;
 }
 
 /**
@@ -153,7 +155,7 @@ function choose(settings: EcrSettings, env: Context["env"], files: SharedFiles, 
       explain.push(
         here === null
           ? { name, found: false }
-          : { name, found: true, detail: found === null ? here.source : `also here, but not used: ${here.source}` },
+          : { name, found: true, detail: found === null ? (here.detail ?? here.source) : `also here, but not used: ${here.source}` },
       );
     }
     if (found === null && here !== null) found = here;
@@ -204,7 +206,13 @@ function environmentKeys(env: Context["env"]): Found | null {
     return null;
   }
   if (!env.AWS_SECRET_ACCESS_KEY) throw new ProviderError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
-  return { leaf: { kind: "environment" }, roles: [], key: `env:${shortHash(id)}`, source: `environment keys (AWS_ACCESS_KEY_ID ${keyHint(id)})` };
+  return {
+    leaf: { kind: "environment" },
+    roles: [],
+    key: `env:${shortHash(id)}`,
+    source: `environment keys (AWS_ACCESS_KEY_ID ${keyHint(id)})`,
+    detail: `AWS_ACCESS_KEY_ID ${keyHint(id)} and AWS_SECRET_ACCESS_KEY${env.AWS_SESSION_TOKEN ? " and AWS_SESSION_TOKEN" : ""} are set`,
+  };
 }
 
 /** An access key id as the CLI's `configure list` shows it: its last four characters. */
@@ -248,6 +256,7 @@ function webIdentity(profile: string, merged: Section, env: Context["env"], useE
     roles: [],
     key: `web:${role.value}:${shortHash(who)}`,
     source: `web identity ${tokenFile.value} (${tokenFile.from}) for role ${role.value} (${role.from})`,
+    detail: `token file ${tokenFile.value} (${tokenFile.from}) for role ${role.value} (${role.from})`,
   };
 }
 
