@@ -15,12 +15,14 @@ import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PROVIDERS } from "../src/providers/index.ts";
+import { loadAllProviders } from "../src/providers/index.ts";
 import { TokenCache } from "../src/cache.ts";
 import { parseServerUrl } from "../src/registry.ts";
 import { cacheKeyFor } from "../test/support/locks.ts";
 import { startFakeAws } from "../test/ecr/fake-aws.ts";
 import { startFakeMetadataServer } from "../test/gcr/fakes.ts";
+
+const PROVIDERS = await loadAllProviders();
 
 const root = resolve(import.meta.dir, "..");
 const dist = join(root, "dist");
@@ -98,14 +100,14 @@ function baseEnv(home: string): Record<string, string> {
 
 /** Writes a fresh token into our cache exactly where `get` will look for it. */
 function seedOurs(helper: string, env: Record<string, string>): string {
-  const provider = PROVIDERS[helper]!;
+  const provider = PROVIDERS.find((p) => p.manifest.name === helper)!;
   const parsed = parseServerUrl(HOSTS[helper]!);
   if (!parsed.ok) throw new Error(parsed.reason);
   const now = Date.now();
   const secret = `bench-${helper}-${createHash("sha256").update(String(now)).digest("hex").slice(0, 16)}`;
   new TokenCache(env.CCH_CACHE_DIR!).write({
     key: cacheKeyFor(provider, HOSTS[helper]!, env),
-    provider: provider.name,
+    provider: provider.manifest.name,
     host: parsed.host.key,
     username: "bench",
     secret,
@@ -146,7 +148,7 @@ try {
   const goBin = Bun.which("docker-credential-ecr-login", { PATH: "/usr/bin:/usr/local/bin" });
 
   // Cache-hit get, per helper; ECR alternates with the Go helper.
-  for (const helper of Object.keys(PROVIDERS)) {
+  for (const helper of PROVIDERS.map((p) => p.manifest.name)) {
     const bin = join(dist, `docker-credential-${helper}`);
     const secret = seedOurs(helper, env);
     const check = run([bin, "get"], HOSTS[helper]!, env);

@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { HELPER_NAMES } from "../src/providers/names.ts";
+import { HELPER_NAMES } from "../src/providers/index.ts";
 
 export const TARGETS = ["linux-x64", "linux-arm64", "darwin-arm64"] as const;
 type Target = (typeof TARGETS)[number];

@@ -61,14 +61,13 @@ export class InputTooLarge extends Error {}
 /** Lazily loaded subcommands shared by every helper; each lives in src/commands/. */
 export const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {
   configure: async () => (await import("./commands/configure.ts")).configure,
+  // gcloud's spelling; a provider's manifest may add flags to it (optionalRegistries).
   "configure-docker": async () => (await import("./commands/configure-docker.ts")).configureDockerSubcommand,
   doctor: async () => (await import("./commands/doctor.ts")).doctor,
   install: async () => (await import("./commands/install.ts")).install,
 };
 
-function lookupSubcommand(provider: Provider, word: string): (() => Promise<Subcommand>) | undefined {
-  const own = provider.subcommands ?? {};
-  if (Object.hasOwn(own, word)) return own[word];
+function lookupSubcommand(word: string): (() => Promise<Subcommand>) | undefined {
   return Object.hasOwn(SUBCOMMANDS, word) ? SUBCOMMANDS[word] : undefined;
 }
 
@@ -79,7 +78,7 @@ export function helperNameFrom(argv0: string): string {
 /** Subcommands that mean "a CredentialProviderRequest is on stdin" (other kubelet plugins use get-credentials). */
 export const KUBELET_SUBCOMMANDS: readonly string[] = ["kubelet", "get-credentials"];
 
-export async function run(provider: Provider, helperName = `docker-credential-${provider.name}`): Promise<never> {
+export async function run(provider: Provider, helperName = `docker-credential-${provider.manifest.name}`): Promise<never> {
   const env: Env = process.env;
   const rawArgs = process.argv.slice(2);
   const verbose = rawArgs.includes("--verbose");
@@ -102,16 +101,16 @@ export async function run(provider: Provider, helperName = `docker-credential-${
     out(`${helperName} (${APP_NAME}) ${VERSION}\n`);
     return finish(0);
   }
-  const loadSubcommand = first === undefined ? undefined : lookupSubcommand(provider, first);
+  const loadSubcommand = first === undefined ? undefined : lookupSubcommand(first);
   if (loadSubcommand) {
     const command = await loadSubcommand();
     return finish(await command(args.slice(1), { provider, helperName, env, stdout: out, stderr: err }));
   }
 
-  const paths = resolvePaths(env, provider);
+  const paths = resolvePaths(env, provider.manifest);
   const log = makeLogger(env, helperName, verbose);
   const store = new CredentialStore(paths.configDir);
-  const cache = cacheDisabled(env, provider) ? null : new TokenCache(paths.cacheDir);
+  const cache = cacheDisabled(env, provider.manifest) ? null : new TokenCache(paths.cacheDir);
   const kubelet = async (stdin: string): Promise<never> => {
     const { runKubeletRequest } = await import("./kubelet.ts");
     const outcome = await runKubeletRequest(stdin, {

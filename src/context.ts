@@ -5,7 +5,8 @@ import { appendFileSync } from "node:fs";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { loadConfig, type Env, type Paths } from "./paths.ts";
-import { parseBoolean, type Context } from "./provider.ts";
+import { parseBoolean } from "./env.ts";
+import type { Context } from "./provider.ts";
 
 const DEFAULT_TIMEOUT_SECONDS = 10;
 

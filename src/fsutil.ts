@@ -4,6 +4,7 @@
 import {
   chmodSync,
   closeSync,
+  fchmodSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -27,15 +28,29 @@ export function ensurePrivateDir(dir: string): void {
   if ((st.mode & 0o077) !== 0) chmodSync(dir, PRIVATE_DIR_MODE);
 }
 
+export interface AtomicWriteOptions {
+  /** The file's mode (default 0600). */
+  mode?: number;
+  /**
+   * Make the directory private (0700) first. Default: for private files
+   * (no bits for group and others). A public file goes into a directory as
+   * it is (/etc/kubernetes), and so does a file in a directory the user
+   * chose the mode of (DOCKER_CONFIG): that one is only created, 0700, when missing.
+   */
+  privateDir?: boolean;
+}
+
 /** Writes `data` to a private temp file beside `path`, syncs it, then renames it over `path`. */
-export function writeFileAtomic(path: string, data: string, mode = PRIVATE_FILE_MODE): void {
-  // Secrets live in private directories; a public file (mode with read bits
-  // for others) goes into a directory as it is, e.g. /etc/kubernetes.
-  if ((mode & 0o077) === 0) ensurePrivateDir(dirname(path));
+export function writeFileAtomic(path: string, data: string, options: AtomicWriteOptions | number = {}): void {
+  const { mode = PRIVATE_FILE_MODE, privateDir = (mode & 0o077) === 0 } =
+    typeof options === "number" ? { mode: options } : options;
+  if (privateDir) ensurePrivateDir(dirname(path));
+  else mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
   const tmp = join(dirname(path), `.${randomHex(6)}.tmp`);
-  const fd = openSync(tmp, "wx", mode);
+  const fd = openSync(tmp, "wx", PRIVATE_FILE_MODE);
   try {
     writeSync(fd, data);
+    fchmodSync(fd, mode);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

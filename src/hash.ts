@@ -9,7 +9,7 @@ export function randomHex(bytes: number): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
 }
 
-/** The first `length` hex digits of the SHA-256 of `text`: short, stable names for cache keys. */
+/** The first `length` hex digits of the text's SHA-256: a short, secret-free name for it. */
 export function shortHash(text: string, length = 12): string {
   return sha256Hex(text).slice(0, length);
 }

@@ -4,8 +4,11 @@ import type { Provider } from "./provider.ts";
 
 export function helpText(helperName: string, provider: Provider): string {
   const short = helperName.replace(/^docker-credential-/, "");
-  const extra = Object.keys(provider.subcommands ?? {}).filter((c) => c !== "configure-docker");
-  return `${helperName}: short-lived ${provider.title} credentials for docker, podman, skopeo and kubelet.
+  const { title, optionalRegistries = {} } = provider.manifest;
+  const flags = Object.keys(optionalRegistries)
+    .map((f) => ` [--${f}]`)
+    .join("");
+  return `${helperName}: short-lived ${title} credentials for docker, podman, skopeo and kubelet.
 
 Docker credential helper protocol (the server URL, or JSON for store, on stdin):
   ${helperName} get        print {"ServerURL","Username","Secret"} for the server URL on stdin
@@ -18,14 +21,14 @@ Kubelet image credential provider (a CredentialProviderRequest on stdin, v1/v1be
   ${helperName} get-credentials      also: kubelet, no arguments, or get with the request on stdin
 
 Setting up and checking:
-  ${helperName} configure docker [--registries a,b] [--containers] [--dry-run]
+  ${helperName} configure docker [--registries a,b]${flags} [--containers] [--dry-run]
                                      add credHelpers entries (alias: configure-docker)
   ${helperName} configure kubelet [--providers ecr-login,gcr,acr,oci] [--service-account-tokens] [--format yaml|json]
                                      print a kubelet CredentialProviderConfig
   ${helperName} install --bin-dir DIR [--kubelet-config FILE]
                                      install the four helpers (hardlinks) and a kubelet config
   ${helperName} doctor [registry] [--json]
-                                     which identity is used, can a token be had, does the registry accept it${extra.map((c) => `\n  ${helperName} ${c}`).join("")}
+                                     which identity is used, can a token be had, does the registry accept it
   ${helperName} --help | --version
 
 Options:
@@ -38,7 +41,10 @@ Environment:
   CCH_DISABLE_CACHE=true   do not cache tokens
   CCH_TIMEOUT=<seconds>    deadline for getting a token (default 10)
   CCH_DEBUG=true           debug log on stderr; CCH_LOG=<file> appends it to a file (0600)
-${provider.helpText ? `\n${provider.title}:\n${provider.helpText.replace(/\s+$/, "")}\n` : ""}
+
+${title}:
+${provider.manifest.helpText.replace(/\s+$/, "")}
+
 Wire it into ~/.docker/config.json (or run: ${helperName} configure docker --registries <host>):
   { "credHelpers": { "<registry host>": "${short}" } }
 `;

@@ -12,7 +12,9 @@ import {
   type Action,
 } from "./protocol/docker.ts";
 import { parseServerUrl } from "./registry.ts";
-import { oneLine, resolveCredential } from "./resolve.ts";
+import { resolveCredential } from "./resolve.ts";
+import { summarize } from "./summary.ts";
+import { storeIgnored } from "./paths.ts";
 import type { Context, Provider } from "./provider.ts";
 import type { CredentialStore } from "./store.ts";
 import type { TokenCache } from "./cache.ts";
@@ -52,7 +54,7 @@ export async function runAction(action: Action, stdin: string, deps: HelperDeps)
         return ok(versionLine(deps.helperName, deps.version));
     }
   } catch (err) {
-    return fail(oneLine(err));
+    return fail(summarize(err));
   }
 }
 
@@ -77,7 +79,7 @@ async function store(stdin: string, deps: HelperDeps): Promise<Outcome> {
   const { ServerURL, Username, Secret } = input.credentials;
   const parsed = parseServerUrl(ServerURL);
   if (!parsed.ok) return fail(`invalid server URL: ${parsed.reason}`);
-  if (deps.provider.ignoreStore?.(deps.env)) return ok();
+  if (storeIgnored(deps.env, deps.provider.manifest)) return ok();
   await deps.store.put(parsed.host.key, { serverURL: ServerURL, username: Username, secret: Secret });
   return ok();
 }
@@ -88,8 +90,8 @@ async function erase(stdin: string, deps: HelperDeps): Promise<Outcome> {
   const parsed = parseServerUrl(input.serverURL);
   if (!parsed.ok) return fail(ERR_NOT_FOUND);
   const key = parsed.host.key;
-  const cached = deps.cache?.removeHost(deps.provider.name, key) ?? 0;
-  if (deps.provider.ignoreStore?.(deps.env)) return ok();
+  const cached = deps.cache?.removeHost(deps.provider.manifest.name, key) ?? 0;
+  if (storeIgnored(deps.env, deps.provider.manifest)) return ok();
   const stored = await deps.store.remove(key);
   return stored || cached > 0 ? ok() : fail(ERR_NOT_FOUND);
 }
@@ -101,7 +103,7 @@ function list(deps: HelperDeps): Outcome {
   const storedKeys = new Set(stored.map(([key]) => key));
   const now = Date.now();
   for (const entry of deps.cache?.entries() ?? []) {
-    if (entry.provider === deps.provider.name && entry.expiresAt > now && !storedKeys.has(entry.host)) {
+    if (entry.provider === deps.provider.manifest.name && entry.expiresAt > now && !storedKeys.has(entry.host)) {
       out.set(entry.host, entry.username);
     }
   }

@@ -9,7 +9,8 @@ import {
   parseKubeletRequest,
   type AuthConfig,
 } from "./protocol/kubelet.ts";
-import { oneLine, resolveCredential, targetFor, type Source } from "./resolve.ts";
+import { resolveCredential, targetFor, type Source } from "./resolve.ts";
+import { summarize } from "./summary.ts";
 import type { Context, Provider, ServiceAccountIdentity } from "./provider.ts";
 import type { CredentialStore } from "./store.ts";
 import type { TokenCache } from "./cache.ts";
@@ -54,11 +55,6 @@ export async function runKubeletRequest(stdin: string, deps: KubeletDeps): Promi
     if (serviceAccount) {
       ctx.log.secret(serviceAccount.token);
       if (targetFor(host.host, deps.provider, ctx.config) === null) return empty();
-      if (!deps.provider.serviceAccountTokens) {
-        return fail(
-          "service account tokens are not supported by this helper; remove tokenAttributes from its kubelet configuration",
-        );
-      }
     }
     // In service-account mode the pod's identity is used, never a login saved on the node.
     const result = await resolveCredential(host.host, {
@@ -79,7 +75,7 @@ export async function runKubeletRequest(stdin: string, deps: KubeletDeps): Promi
     ctx.log.debug(`kubelet: ${request.image} → ${host.host.key} from ${source}`);
     return { stdout: encodeKubeletResponse(request.apiVersion, duration, auth), stderr: "", exitCode: 0 };
   } catch (err) {
-    return fail(oneLine(err));
+    return fail(summarize(err));
   }
 }
 

@@ -2,7 +2,7 @@
 // the name it was started under, loading only that helper's provider.
 
 import { helperNameFrom, run } from "./cli.ts";
-import { HELPER_NAMES, isProviderName, loadProvider } from "./providers/names.ts";
+import { HELPER_NAMES, isProviderName, loadProvider } from "./providers/index.ts";
 
 const helperName = helperNameFrom(process.argv0);
 const name = helperName.replace(/^docker-credential-/, "");

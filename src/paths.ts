@@ -5,11 +5,12 @@ import { join } from "node:path";
 import envPaths from "env-paths";
 import { EMPTY_CONFIG, parseConfig, type Config } from "./config.ts";
 import { readTextOrNull } from "./fsutil.ts";
-import { parseBoolean, type Provider } from "./provider.ts";
+import { parseBoolean, type Env } from "./env.ts";
+import type { Manifest } from "./provider.ts";
 
 export const APP_NAME = "cloud-credential-helpers";
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from "./env.ts";
 
 export interface Paths {
   configDir: string;
@@ -17,19 +18,37 @@ export interface Paths {
   cacheDir: string;
 }
 
-export function resolvePaths(env: Env, provider: Provider): Paths {
+export function resolvePaths(env: Env, manifest: Manifest): Paths {
   const defaults = envPaths(APP_NAME, { suffix: "" });
   const configDir = env.CCH_CONFIG_DIR || defaults.config;
-  const override = provider.cacheOverrides?.(env) ?? {};
+  const upstream = manifest.upstreamEnv?.cacheDir;
   return {
     configDir,
     configFile: env.CCH_CONFIG || join(configDir, "config.json"),
-    cacheDir: env.CCH_CACHE_DIR || override.dir || defaults.cache,
+    cacheDir: env.CCH_CACHE_DIR || expandHome(upstream ? env[upstream] : undefined, env) || defaults.cache,
   };
 }
 
-export function cacheDisabled(env: Env, provider: Provider): boolean {
-  return parseBoolean(env.CCH_DISABLE_CACHE) || provider.cacheOverrides?.(env).disabled === true;
+/**
+ * CCH_DISABLE_CACHE is a boolean; an upstream variable keeps its upstream
+ * meaning: the ECR helper disables its cache for any non-empty value.
+ */
+export function cacheDisabled(env: Env, manifest: Manifest): boolean {
+  const upstream = manifest.upstreamEnv?.disableCache;
+  return parseBoolean(env.CCH_DISABLE_CACHE) || (upstream !== undefined && Boolean(env[upstream]));
+}
+
+/** Whether `store`/`erase` succeed without saving (the ECR helper's AWS_ECR_IGNORE_CREDS_STORAGE). */
+export function storeIgnored(env: Env, manifest: Manifest): boolean {
+  const upstream = manifest.upstreamEnv?.ignoreStore;
+  return upstream !== undefined && parseBoolean(env[upstream]);
+}
+
+/** Upstream helpers expand a leading `~` in their directory variables. */
+function expandHome(dir: string | undefined, env: Env): string | undefined {
+  if (!dir) return undefined;
+  if ((dir === "~" || dir.startsWith("~/")) && env.HOME) return join(env.HOME, dir.slice(1));
+  return dir;
 }
 
 export function loadConfig(path: string): Config {

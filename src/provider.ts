@@ -1,6 +1,4 @@
-// The provider contract: every cloud fits it. A provider module must be cheap
-// to import (patterns and small helpers only); its SDK is loaded with
-// `await import()` inside `fetch`, so a cache hit never pays for it.
+// The provider contract: every cloud fits it (docs/provider-contract.md).
 
 import type { RegistryHost } from "./registry.ts";
 import type { RegistrySettings, Config } from "./config.ts";
@@ -44,75 +42,88 @@ export interface Context {
   askAgain?: boolean;
 }
 
-export interface Provider<T = unknown> {
+export interface ServiceAccountTokens {
+  /** The audience kubelet requests the pod's token for. */
+  audience: string;
+  /**
+   * Environment kubelet must give the plugin in this mode, printed by
+   * `configure kubelet` (cluster-specific values as <placeholders>).
+   */
+  env?: Readonly<Record<string, string>>;
+  requiredAnnotationKeys?: readonly string[];
+  optionalAnnotationKeys?: readonly string[];
+}
+
+/** What a provider is, as data: everything but the four functions. */
+export interface Manifest {
   /** "ecr-login", "gcr", "acr", "oci": the suffix of the binary name. */
   name: string;
-  /** Human name of the cloud registry, for messages. */
+  /** Human name of the cloud registry; the resolver prefixes every provider error with it, once. */
   title: string;
+  /** Keys a registry's configuration entry may hold besides `alias`. */
+  settingsKeys: readonly string[];
+  /** Provider-specific lines for `--help`: its settings keys and environment variables. */
+  helpText: string;
+  /**
+   * kubelet `matchImages` globs covering every host `match` accepts (a `*`
+   * matches exactly one DNS label), and nothing else.
+   */
+  kubeletMatchImages: readonly string[];
+  /** Hosts `configure docker` writes into credHelpers when none are named. */
+  defaultRegistries: readonly string[];
+  /** How this provider uses a pod's service account token (kubelet service-account mode). */
+  serviceAccountTokens: ServiceAccountTokens;
+  /** Lists `configure docker` adds behind a flag (flag name → hosts), e.g. gcr's include-artifact-registry. */
+  optionalRegistries?: Readonly<Record<string, readonly string[]>>;
+  /** Least remaining life for a cached token to be served, in ms (default 60 s). */
+  minRemainingMs?: number;
+  /** The user name the cloud's registry tokens are presented under. */
+  tokenUser: string;
+  /** The longest life the cloud documents for such a token, in ms. */
+  tokenMaxLifeMs: number;
+  /** Upstream environment variables this helper honours besides CCH_* (names, parsed by the core). */
+  upstreamEnv?: { cacheDir?: string; disableCache?: string; ignoreStore?: string };
+}
+
+/**
+ * Who is asking, and from which source: decided once per request, cheaply
+ * (environment and small files; no SDK), before the cache is read. The cache
+ * is keyed by it, fetch follows it and doctor reports it: one decision, made
+ * in one place. See docs/provider-contract.md.
+ */
+export interface Plan {
+  /** Short, stable and secret-free; names the principal. Part of the token cache key. */
+  key: string;
+  /** For people: the identity source a fetch uses. Never a secret. */
+  source: string;
+  /** True when the pod's service account identity is used: the resolver adds who the pod is to the key. */
+  pod: boolean;
+  /** A failure answers "not found", so the client pulls anonymously (ECR Public). */
+  anonymousOnFailure?: boolean;
+}
+
+/**
+ * A cloud: data plus four functions. A provider module must be cheap to
+ * import (patterns and small helpers only); `fetch` and `describe` load their
+ * code with `await import()`, so a cache hit never pays for an SDK.
+ */
+export interface Provider<T = unknown, P extends Plan = Plan> {
+  manifest: Manifest;
   /**
    * Anchored match on a lower-cased host name without port; null means "not
    * this cloud" and must never lead to a network call.
    */
   match(hostname: string): T | null;
+  /** The identity plan; throws ProviderError for settings or environments that cannot work. */
+  plan(target: Target<T>, ctx: Context): P;
+  /** A token, obtained exactly as the plan says. */
+  fetch(target: Target<T>, plan: P, ctx: Context): Promise<Credential>;
   /**
-   * Who is asking, as a short stable string (profile, role, client id…), so
-   * the cache never hands one identity's token to another. Must not load an SDK.
+   * For `doctor`: the plan's source and which other sources exist here.
+   * Local checks only (at most a quick probe under ctx.deadline); never
+   * fetches a token, never returns a secret.
    */
-  identity(target: Target<T>, ctx: Context): string;
-  fetch(target: Target<T>, ctx: Context): Promise<Credential>;
-  /**
-   * Least remaining life for a cached token to be served, in ms. Default 60 s.
-   */
-  minRemainingMs?: number;
-  /**
-   * When true for a target, a failed fetch answers "not found" rather than an
-   * error (ECR Public: anonymous pulls work, so the client should go on).
-   */
-  notFoundOnFailure?(target: Target<T>): boolean;
-  /** Provider-specific overrides of the cache (upstream environment variables). */
-  cacheOverrides?(env: Context["env"]): { dir?: string; disabled?: boolean };
-  /** When true, `store`/`erase` succeed without touching the store (upstream compatibility). */
-  ignoreStore?(env: Context["env"]): boolean;
-  /** Keys this provider accepts in a registry's configuration entry, besides `alias`. */
-  settingsKeys?: readonly string[];
-  /** Hosts `configure docker` writes into credHelpers when none are named. */
-  defaultRegistries?: readonly string[];
-  /**
-   * kubelet `matchImages` globs covering every host `match` accepts (a `*`
-   * matches exactly one DNS label; REFERENCE.md §6), and nothing else.
-   */
-  kubeletMatchImages?: readonly string[];
-  /**
-   * Present when the provider can use a pod's service account token
-   * (kubelet KEP-4412) instead of the node's identity; drives the
-   * `tokenAttributes` that `configure kubelet --service-account-tokens` prints.
-   */
-  serviceAccountTokens?: {
-    audience: string;
-    /**
-     * Environment kubelet must give the plugin in this mode, printed by
-     * `configure kubelet` (cluster-specific values as <placeholders>).
-     */
-    env?: Readonly<Record<string, string>>;
-    requiredAnnotationKeys?: readonly string[];
-    optionalAnnotationKeys?: readonly string[];
-  };
-  /**
-   * For `doctor`: which identity sources exist here and which one a fetch
-   * would use. Local checks only (files, environment, at most a quick probe
-   * under ctx.deadline); never fetches a token, never returns a secret.
-   */
-  describeIdentity?(target: Target<T>, ctx: Context): Promise<IdentityReport>;
-  /** Provider-specific lines for `--help`: its settings keys and environment variables. */
-  helpText?: string;
-  /**
-   * In service-account mode, whether this request really uses the pod's
-   * identity (default: yes). When it falls back to the node's (GKE pods that
-   * did not opt in), the cache entry is the node's and is shared.
-   */
-  usesServiceAccount?(target: Target<T>, ctx: Context): boolean;
-  /** Extra subcommands of this helper (e.g. gcr's `configure-docker`), loaded lazily. */
-  subcommands?: Readonly<Record<string, () => Promise<Subcommand>>>;
+  describe(target: Target<T>, plan: P, ctx: Context): Promise<IdentityReport>;
 }
 
 export interface IdentitySource {
@@ -154,9 +165,4 @@ export class ProviderError extends Error {
     super(message);
     this.recurForMs = options.recurForMs ?? 0;
   }
-}
-
-export function parseBoolean(value: string | undefined): boolean {
-  if (value === undefined) return false;
-  return ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
 }

@@ -3,7 +3,7 @@
 // endpoint (only when that endpoint is on the registry's own host: a
 // credential is never sent elsewhere) and try again with the bearer token.
 
-import { parseWwwAuthenticate } from "./providers/acr/www-authenticate.ts";
+import { parseWwwAuthenticate } from "./protocol/www-authenticate.ts";
 import type { RegistryHost } from "./registry.ts";
 
 export interface RegistryVerdict {

@@ -6,8 +6,10 @@ import { checkSettingsKeys, type Config } from "./config.ts";
 import { isFresh, isUsable, readFailure, rememberFailure, type CacheEntry, type TokenCache } from "./cache.ts";
 import { LockTimeoutError, withLock } from "./lock.ts";
 import { sha256Hex } from "./hash.ts";
-import type { Context, Credential, Provider, ServiceAccountIdentity, Target } from "./provider.ts";
+import { jwtClaims } from "./jwt.ts";
+import type { Context, Credential, Plan, Provider, ServiceAccountIdentity, Target } from "./provider.ts";
 import { ProviderError } from "./provider.ts";
+import { summarize } from "./summary.ts";
 import type { RegistryHost } from "./registry.ts";
 import type { CredentialStore } from "./store.ts";
 
@@ -25,42 +27,52 @@ const DEFAULT_MIN_REMAINING_MS = 60_000;
 // A stored (docker login) credential has no expiry we know of.
 const NEVER = new Date(8.64e15);
 
-/** The provider's view of a host, after aliases; null when the provider does not serve it. */
+/**
+ * The provider's view of a host, after aliases; null when the provider does
+ * not serve it. A served host whose settings hold a key the provider does not
+ * know is a ConfigError: never silently another provider's registry.
+ */
 export function targetFor(host: RegistryHost, provider: Provider, config: Config): Target | null {
   const settings = config.registries.get(host.key) ?? {};
   const registry = settings.alias ?? host.hostname;
   const details = provider.match(registry);
   if (details === null) return null;
-  if (config.registries.has(host.key)) checkSettingsKeys(config, host.key, settings, provider.settingsKeys ?? []);
+  if (config.registries.has(host.key)) checkSettingsKeys(config, host.key, settings, provider.manifest.settingsKeys);
   return { host, registry, settings, details };
 }
 
+/** The provider's plan for a target. Its errors are the provider's: they carry its title like every other. */
+export function planFor(provider: Provider, target: Target, ctx: Context): Plan {
+  try {
+    return provider.plan(target, ctx);
+  } catch (err) {
+    throw titled(provider, err);
+  }
+}
+
 export function cacheKey(provider: Provider, target: Target, ctx: Context): string {
-  return keysFor(provider, target, ctx).token;
+  return keysFor(provider, target, planFor(provider, target, ctx), ctx).token;
 }
 
 /**
  * The token's cache key, and the key its remembered failures are kept
  * under: per identity, not per host, since "no metadata server here" holds
- * for every registry a docker build asks about. Asks the provider who is
- * asking once (identity() may read files).
+ * for every registry a docker build asks about.
  */
-function keysFor(provider: Provider, target: Target, ctx: Context): { token: string; failure: string } {
-  const who = whoAsks(provider, target, ctx);
+function keysFor(provider: Provider, target: Target, plan: Plan, ctx: Context): { token: string; failure: string } {
+  const who = [plan.key];
+  // A pod's token is cached per service account, never shared with the node or another pod.
+  if (plan.pod && ctx.serviceAccount) who.push(serviceAccountKey(ctx.serviceAccount));
   return {
-    token: [provider.name, target.host.key, target.registry, ...who].join("|"),
-    failure: [provider.name, "failure", ...who].join("|"),
+    token: [provider.manifest.name, target.host.key, target.registry, ...who].join("|"),
+    failure: [provider.manifest.name, "failure", ...who].join("|"),
   };
 }
 
-/** Who asks: the provider's identity, and in service-account mode the pod's. */
-function whoAsks(provider: Provider, target: Target, ctx: Context): string[] {
-  const parts = [provider.identity(target, ctx)];
-  // A pod's token is cached per service account, never shared with the node or another pod.
-  if (ctx.serviceAccount && (provider.usesServiceAccount?.(target, ctx) ?? true)) {
-    parts.push(serviceAccountKey(ctx.serviceAccount));
-  }
-  return parts;
+/** The one place a provider's title is put in front of its error. */
+export function titled(provider: Provider, err: unknown): ProviderError {
+  const message = `${provider.manifest.title}: ${summarize(err)}`;
+  return new ProviderError(message, { recurForMs: err instanceof ProviderError ? err.recurForMs : 0 });
 }
 
 /**
@@ -76,20 +88,6 @@ export function serviceAccountKey(sa: ServiceAccountIdentity): string {
   const uid = typeof k8s?.serviceaccount?.uid === "string" ? k8s.serviceaccount.uid : "";
   const who = sub ? `${sub}/${uid}` : `token:${sha256(sa.token)}`;
   return `sa:${sha256(who + "\n" + annotations).slice(0, 32)}`;
-}
-
-/** The payload of a JWT, decoded but not verified; null when it is not one. */
-export function jwtClaims(token: string): Record<string, unknown> | null {
-  const parts = token.split(".");
-  if (parts.length !== 3) return null;
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
-    return typeof payload === "object" && payload !== null && !Array.isArray(payload)
-      ? (payload as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
 }
 
 const sha256 = sha256Hex;
@@ -109,24 +107,26 @@ export async function resolveCredential(host: RegistryHost, deps: ResolveDeps): 
 
   const target = targetFor(host, provider, ctx.config);
   if (target === null) {
-    ctx.log.debug(`${host.key}: not a ${provider.title} host`);
+    ctx.log.debug(`${host.key}: not a ${provider.manifest.title} host`);
     return { found: false };
   }
+  const plan = planFor(provider, target, ctx);
+  ctx.log.debug(`${host.key}: identity ${plan.source}`);
 
   try {
-    return await resolveCloud(target, deps);
+    return await resolveCloud(target, plan, deps);
   } catch (err) {
-    if (provider.notFoundOnFailure?.(target)) {
-      ctx.log.debug(`${host.key}: ${oneLine(err)}; answering not found so the client can pull anonymously`);
+    if (plan.anonymousOnFailure) {
+      ctx.log.debug(`${host.key}: ${summarize(err)}; answering not found so the client can pull anonymously`);
       return { found: false };
     }
-    throw err;
+    throw titled(provider, err);
   }
 }
 
-async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resolution> {
+async function resolveCloud(target: Target, plan: Plan, deps: ResolveDeps): Promise<Resolution> {
   const { provider, cache, ctx } = deps;
-  const minRemaining = provider.minRemainingMs ?? DEFAULT_MIN_REMAINING_MS;
+  const minRemaining = provider.manifest.minRemainingMs ?? DEFAULT_MIN_REMAINING_MS;
   const found = (entry: CacheEntry, source: Source): Resolution => ({
     found: true,
     credential: { username: entry.username, secret: entry.secret, expiresAt: new Date(entry.expiresAt) },
@@ -135,11 +135,11 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
   });
 
   if (cache === null) {
-    const credential = await fetchWithDeadline(provider, target, ctx);
+    const credential = await fetchWithDeadline(provider, target, plan, ctx);
     return { found: true, credential, source: "cloud", target };
   }
 
-  const { token: key, failure: failures } = keysFor(provider, target, ctx);
+  const { token: key, failure: failures } = keysFor(provider, target, plan, ctx);
   const fresh = (e: CacheEntry | null): CacheEntry | null =>
     e !== null && isFresh(e, ctx.now().getTime(), minRemaining) ? e : null;
 
@@ -171,12 +171,12 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
         const now = ctx.now().getTime();
         if (again && isFresh(again, now, minRemaining)) return found(again, "cache");
         try {
-          const credential = await fetchWithDeadline(provider, target, ctx);
+          const credential = await fetchWithDeadline(provider, target, plan, ctx);
           ctx.log.secret(credential.secret);
           const issuedAt = ctx.now().getTime();
           const entry: CacheEntry = {
             key,
-            provider: provider.name,
+            provider: provider.manifest.name,
             host: target.host.key,
             username: credential.username,
             secret: credential.secret,
@@ -187,7 +187,7 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
             try {
               cache.write(entry);
             } catch (err) {
-              ctx.log.debug(`could not write the token cache: ${oneLine(err)}`);
+              ctx.log.debug(`could not write the token cache: ${summarize(err)}`);
             }
           } else {
             ctx.log.debug(`${target.host.key}: the token has less than ${minRemaining / 1000}s left; not caching it`);
@@ -198,12 +198,12 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
             try {
               rememberFailure(cache, failures, { message: err.message, until: ctx.now().getTime() + err.recurForMs });
             } catch (writeErr) {
-              ctx.log.debug(`could not remember the failure: ${oneLine(writeErr)}`);
+              ctx.log.debug(`could not remember the failure: ${summarize(writeErr)}`);
             }
           }
           if (again && isUsable(again, ctx.now().getTime(), minRemaining)) {
             ctx.log.debug(
-              `${target.host.key}: refresh failed (${oneLine(err)}); serving the cached token, valid until ${new Date(again.expiresAt).toISOString()}`,
+              `${target.host.key}: refresh failed (${summarize(err)}); serving the cached token, valid until ${new Date(again.expiresAt).toISOString()}`,
             );
             return found(again, "stale-cache");
           }
@@ -222,7 +222,7 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
     if (!(err instanceof LockTimeoutError)) throw err;
     const current = cache.read(key);
     if (current && isUsable(current, ctx.now().getTime(), minRemaining)) return found(current, "stale-cache");
-    throw new ProviderError(`${provider.title}: ${err.message}`);
+    throw new ProviderError(err.message);
   }
 }
 
@@ -237,32 +237,27 @@ const DEADLINE_GRACE_MS = 250;
  * the provider ignores the signal. Refuses an expired token, and in
  * service-account mode the pod's own token, before anything can cache it.
  */
-export async function fetchWithDeadline(provider: Provider, target: Target, ctx: Context): Promise<Credential> {
+export async function fetchWithDeadline(provider: Provider, target: Target, plan: Plan, ctx: Context): Promise<Credential> {
   const remaining = ctx.deadline - ctx.now().getTime();
-  if (remaining <= 0) throw new ProviderError(`${provider.title}: timed out before asking for a token`);
+  if (remaining <= 0) throw new ProviderError("timed out before asking for a token");
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () =>
-        reject(new ProviderError(`${provider.title}: no answer within ${Math.round(remaining / 100) / 10}s (deadline reached)`)),
+        reject(new ProviderError(`no answer within ${Math.round(remaining / 100) / 10}s (deadline reached)`)),
       remaining + DEADLINE_GRACE_MS,
     );
   });
   try {
-    const credential = await Promise.race([provider.fetch(target, ctx), timeout]);
+    const credential = await Promise.race([provider.fetch(target, plan, ctx), timeout]);
     if (credential.expiresAt.getTime() <= ctx.now().getTime()) {
-      throw new ProviderError(`${provider.title}: the token it returned has already expired`);
+      throw new ProviderError("the token it returned has already expired");
     }
     if (ctx.serviceAccount && credential.secret === ctx.serviceAccount.token) {
-      throw new ProviderError(`${provider.title}: refusing to return the service account token itself as a registry password`);
+      throw new ProviderError("refusing to return the service account token itself as a registry password");
     }
     return credential;
   } finally {
     clearTimeout(timer);
   }
-}
-
-export function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\s*\n\s*/g, " ").trim();
 }

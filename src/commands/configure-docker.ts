@@ -12,22 +12,16 @@
 // alike); a host no cloud serves (a login-only registry) goes to this helper.
 // `--containers` also writes the entries into podman/skopeo/buildah's auth.json.
 
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, statSync, writeSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { isErrno, readTextOrNull, unlinkQuiet } from "../fsutil.ts";
+import { delimiter, join } from "node:path";
+import { isErrno, readTextOrNull, writeFileAtomic } from "../fsutil.ts";
 import { parseServerUrl, type RegistryHost } from "../registry.ts";
 import type { Config } from "../config.ts";
 import { loadConfig, resolvePaths } from "../paths.ts";
 import { targetFor } from "../resolve.ts";
-import { PROVIDERS } from "../providers/index.ts";
-import type { CommandIo, Subcommand } from "../provider.ts";
-
-export interface ConfigureDockerOptions {
-  /** Flag name (without `--`) → the hosts it adds, e.g. gcr's "include-artifact-registry". */
-  optionalRegistries?: Readonly<Record<string, readonly string[]>>;
-}
+import { loadAllProviders } from "../providers/index.ts";
+import type { CommandIo, Provider, Subcommand } from "../provider.ts";
 
 interface Parsed {
   registries: string[] | null;
@@ -39,26 +33,22 @@ interface Parsed {
 
 class UsageError extends Error {}
 
-export function configureDockerCommand(options: ConfigureDockerOptions = {}): Subcommand {
-  return async (args, io) => {
-    const optional = options.optionalRegistries ?? {};
-    let parsed: Parsed;
-    try {
-      parsed = parseArgs(args, Object.keys(optional));
-    } catch (err) {
-      io.stderr(`${io.helperName} configure-docker: ${(err as Error).message}\n${usage(io.helperName, optional)}`);
-      return 1;
-    }
-    if (parsed.help) {
-      io.stdout(usage(io.helperName, optional));
-      return 0;
-    }
-    return configureDocker(parsed, optional, io);
-  };
-}
-
-/** The command with no provider-specific lists, for helpers that have none. */
-export const configureDockerSubcommand: Subcommand = configureDockerCommand();
+/** The provider's manifest may add lists behind flags (gcr: `--include-artifact-registry`). */
+export const configureDockerSubcommand: Subcommand = async (args, io) => {
+  const optional = io.provider.manifest.optionalRegistries ?? {};
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs(args, Object.keys(optional));
+  } catch (err) {
+    io.stderr(`${io.helperName} configure-docker: ${(err as Error).message}\n${usage(io.helperName, optional)}`);
+    return 1;
+  }
+  if (parsed.help) {
+    io.stdout(usage(io.helperName, optional));
+    return 0;
+  }
+  return configureDocker(parsed, optional, io, await loadAllProviders());
+};
 
 function usage(helperName: string, optional: Readonly<Record<string, readonly string[]>>): string {
   const flags = Object.keys(optional)
@@ -108,19 +98,25 @@ function containersAuthFile(env: CommandIo["env"]): string {
   return join(env.HOME || homedir(), ".config", "containers", "auth.json");
 }
 
-/** The helper (binary suffix) whose provider serves `host`, after configuration aliases; null when none does. */
-function servingHelper(host: RegistryHost, config: Config): string | null {
-  for (const [name, provider] of Object.entries(PROVIDERS)) {
-    try {
-      if (targetFor(host, provider, config) !== null) return name;
-    } catch {
-      // A setting this provider does not know: it is another provider's registry.
-    }
+/**
+ * The helper (binary suffix) whose provider serves `host`, after configuration
+ * aliases; null when none does. Throws ConfigError when the serving
+ * provider's settings for the host are wrong: that is reported, never turned
+ * into another helper's entry.
+ */
+function servingHelper(host: RegistryHost, config: Config, providers: readonly Provider[]): string | null {
+  for (const provider of providers) {
+    if (targetFor(host, provider, config) !== null) return provider.manifest.name;
   }
   return null;
 }
 
-function configureDocker(parsed: Parsed, optional: Readonly<Record<string, readonly string[]>>, io: CommandIo): number {
+function configureDocker(
+  parsed: Parsed,
+  optional: Readonly<Record<string, readonly string[]>>,
+  io: CommandIo,
+  providers: readonly Provider[],
+): number {
   const fail = (message: string): number => {
     io.stderr(`${io.helperName} configure-docker: ${message}\n`);
     return 1;
@@ -129,12 +125,12 @@ function configureDocker(parsed: Parsed, optional: Readonly<Record<string, reado
 
   // As upstream: the optional lists come in addition to the named (or default) registries.
   const requested = [
-    ...(parsed.registries ?? io.provider.defaultRegistries ?? []),
+    ...(parsed.registries ?? io.provider.manifest.defaultRegistries),
     ...parsed.optional.flatMap((flag) => optional[flag] ?? []),
   ];
   let config: Config;
   try {
-    config = loadConfig(resolvePaths(io.env, io.provider).configFile);
+    config = loadConfig(resolvePaths(io.env, io.provider.manifest).configFile);
   } catch (err) {
     return fail((err as Error).message);
   }
@@ -142,7 +138,12 @@ function configureDocker(parsed: Parsed, optional: Readonly<Record<string, reado
   for (const raw of requested) {
     const host = parseServerUrl(raw);
     if (!host.ok) return fail(`${JSON.stringify(raw)} is not a registry host: ${host.reason}`);
-    if (!wanted.has(host.host.key)) wanted.set(host.host.key, servingHelper(host.host, config) ?? self);
+    if (wanted.has(host.host.key)) continue;
+    try {
+      wanted.set(host.host.key, servingHelper(host.host, config, providers) ?? self);
+    } catch (err) {
+      return fail(`${(err as Error).message}. Nothing was changed.`);
+    }
   }
   if (wanted.size === 0) return fail("no registries to configure: name them with --registries=host,host");
 
@@ -207,7 +208,7 @@ function updateFile(
     return 0;
   }
   try {
-    replaceFile(path, updated, text === null);
+    replaceFile(path, updated);
   } catch (err) {
     return fail(`cannot write ${path}: ${(err as Error).message}`);
   }
@@ -229,37 +230,17 @@ function resolveSymlink(path: string): string {
 }
 
 /**
- * Temp file beside the target, same mode as the old file (0600 for a new
- * one), synced, renamed over it. Not fsutil's writeFileAtomic: that one also
- * forces its directory to 0700, and DOCKER_CONFIG may be a directory whose
- * mode the user chose.
+ * Atomic replacement with the old file's mode (0600 for a new one), in a
+ * directory whose mode the user chose (DOCKER_CONFIG): not forced to 0700.
  */
-function replaceFile(path: string, data: string, isNew: boolean): void {
-  const dir = dirname(path);
-  if (isNew) mkdirSync(dir, { recursive: true, mode: 0o700 });
+function replaceFile(path: string, data: string): void {
   let mode = 0o600;
   try {
     mode = statSync(path).mode & 0o777;
   } catch (err) {
     if (!isErrno(err, "ENOENT")) throw err;
   }
-  const tmp = join(dir, `.config.json.${randomBytes(6).toString("hex")}.tmp`);
-  const fd = openSync(tmp, "wx", 0o600);
-  try {
-    writeSync(fd, data);
-    fchmodSync(fd, mode);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (err) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    unlinkQuiet(tmp);
-    throw err;
-  }
+  writeFileAtomic(path, data, { mode, privateDir: false });
 }
 
 /** docker runs `docker-credential-<name>` from PATH only; say so if it would not find one of ours. */

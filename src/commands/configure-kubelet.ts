@@ -3,7 +3,7 @@
 // provider serves under kubelet's one-label-per-glob rule.
 
 import type { CommandIo, Provider } from "../provider.ts";
-import { PROVIDERS } from "../providers/index.ts";
+import { loadAllProviders } from "../providers/index.ts";
 import { toYaml, type YamlValue } from "./yaml.ts";
 
 export const KUBELET_USAGE = `Usage: <helper> configure kubelet [--providers ecr-login,gcr,acr,oci] [--service-account-tokens]
@@ -25,7 +25,7 @@ interface Options {
   defaultCacheDuration: string;
 }
 
-export function parseKubeletOptions(args: string[], self: Provider): Options | string {
+export function parseKubeletOptions(args: string[], self: Provider, all: readonly Provider[]): Options | string {
   const opts: Options = {
     providers: [self],
     serviceAccountTokens: false,
@@ -43,9 +43,10 @@ export function parseKubeletOptions(args: string[], self: Provider): Options | s
           .map((n) => n.trim().replace(/^docker-credential-/, ""))
           .filter(Boolean);
         if (names.length === 0) return "--providers needs a list such as ecr-login,gcr,acr,oci";
-        const unknown = names.filter((n) => !Object.hasOwn(PROVIDERS, n));
-        if (unknown.length) return `unknown provider ${unknown.join(", ")} (known: ${Object.keys(PROVIDERS).join(", ")})`;
-        opts.providers = [...new Set(names)].map((n) => PROVIDERS[n]!);
+        const byName = new Map(all.map((p) => [p.manifest.name, p]));
+        const unknown = names.filter((n) => !byName.has(n));
+        if (unknown.length) return `unknown provider ${unknown.join(", ")} (known: ${[...byName.keys()].join(", ")})`;
+        opts.providers = [...new Set(names)].map((n) => byName.get(n)!);
         break;
       }
       case "--service-account-tokens":
@@ -80,19 +81,17 @@ export function parseKubeletOptions(args: string[], self: Provider): Options | s
 
 export function credentialProviderConfig(opts: Options): Record<string, YamlValue> | string {
   const providers: YamlValue[] = [];
-  for (const p of opts.providers) {
-    const name = `docker-credential-${p.name}`;
-    if (!p.kubeletMatchImages?.length) return `${name} has no kubelet matchImages yet`;
+  for (const { manifest } of opts.providers) {
+    const name = `docker-credential-${manifest.name}`;
     const entry: Record<string, YamlValue> = {
       name,
-      matchImages: [...p.kubeletMatchImages],
+      matchImages: [...manifest.kubeletMatchImages],
       defaultCacheDuration: opts.defaultCacheDuration,
       apiVersion: "credentialprovider.kubelet.k8s.io/v1",
       args: ["get-credentials"],
     };
     if (opts.serviceAccountTokens) {
-      const sa = p.serviceAccountTokens;
-      if (!sa) return `${name} does not support service account tokens`;
+      const sa = manifest.serviceAccountTokens;
       const attrs: Record<string, YamlValue> = {
         serviceAccountTokenAudience: opts.audience ?? sa.audience,
         // Cache per service account, so one pod's credential never serves another.
@@ -115,7 +114,7 @@ export async function configureKubelet(args: string[], io: CommandIo): Promise<n
     io.stdout(KUBELET_USAGE.replaceAll("<helper>", io.helperName));
     return 0;
   }
-  const opts = parseKubeletOptions(args, io.provider);
+  const opts = parseKubeletOptions(args, io.provider, await loadAllProviders());
   if (typeof opts === "string") {
     io.stderr(`${io.helperName} configure kubelet: ${opts}\n`);
     return 1;

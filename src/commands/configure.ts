@@ -2,14 +2,10 @@
 
 import type { CommandIo, Subcommand } from "../provider.ts";
 
-type Loader = (io: CommandIo) => Promise<Subcommand>;
-
-/** `configure docker` is the helper's own configure-docker (gcr adds flags to it), or the generic one. */
-export const configureDockerFor: Loader = async (io) =>
-  io.provider.subcommands?.["configure-docker"]?.() ?? (await import("./configure-docker.ts")).configureDockerSubcommand;
+type Loader = () => Promise<Subcommand>;
 
 const TARGETS: Record<string, Loader> = {
-  docker: configureDockerFor,
+  docker: async () => (await import("./configure-docker.ts")).configureDockerSubcommand,
   kubelet: async () => (await import("./configure-kubelet.ts")).configureKubelet,
 };
 
@@ -20,5 +16,5 @@ export const configure: Subcommand = async (args: string[], io: CommandIo) => {
     io.stderr(`Usage: ${io.helperName} configure <${Object.keys(TARGETS).join("|")}> [options]   (--help for each)\n`);
     return what === undefined || what === "--help" ? (what === "--help" ? 0 : 1) : 1;
   }
-  return (await load(io))(rest, io);
+  return (await load())(rest, io);
 };

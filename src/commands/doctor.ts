@@ -5,7 +5,8 @@
 
 import type { CommandIo, IdentityReport } from "../provider.ts";
 import { parseServerUrl } from "../registry.ts";
-import { oneLine, resolveCredential, targetFor } from "../resolve.ts";
+import { planFor, resolveCredential, targetFor } from "../resolve.ts";
+import { summarize } from "../summary.ts";
 import { cacheDisabled, resolvePaths } from "../paths.ts";
 import { makeContext, makeLogger } from "../context.ts";
 import { CredentialStore } from "../store.ts";
@@ -30,7 +31,7 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
     (args.includes("--help") ? io.stdout : io.stderr)(USAGE(io.helperName));
     return args.includes("--help") ? 0 : 1;
   }
-  const raw = positional[0] ?? io.provider.defaultRegistries?.[0];
+  const raw = positional[0] ?? io.provider.manifest.defaultRegistries[0];
   if (!raw) {
     io.stderr(`${io.helperName} doctor: name the registry to check, e.g. ${io.helperName} doctor <registry host>\n`);
     return 1;
@@ -44,32 +45,34 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
   const steps: Step[] = [];
   const report = () => finish(io, json, host.key, steps);
 
-  const paths = resolvePaths(io.env, io.provider);
+  const { title } = io.provider.manifest;
+  const paths = resolvePaths(io.env, io.provider.manifest);
   let ctx;
   try {
     ctx = makeContext(io.env, paths, makeLogger(io.env, io.helperName, false), { askAgain: true });
   } catch (err) {
-    steps.push({ step: "provider", status: "fail", detail: oneLine(err), advice: "fix the configuration file" });
+    steps.push({ step: "provider", status: "fail", detail: summarize(err), advice: "fix the configuration file" });
     return report();
   }
   const store = new CredentialStore(paths.configDir);
   const stored = store.get(host.key);
 
   let target;
+  let anonymous = false;
   try {
     target = targetFor(host, io.provider, ctx.config);
   } catch (err) {
-    steps.push({ step: "provider", status: "fail", detail: oneLine(err), advice: "fix the configuration file" });
+    steps.push({ step: "provider", status: "fail", detail: summarize(err), advice: "fix the configuration file" });
     return report();
   }
   if (target) {
     const via = target.registry === host.hostname ? "" : ` (declared in ${ctx.config.path} as ${target.registry})`;
-    steps.push({ step: "provider", status: "ok", detail: `${io.provider.title} serves ${host.key}${via}` });
+    steps.push({ step: "provider", status: "ok", detail: `${title} serves ${host.key}${via}` });
   } else if (stored) {
     steps.push({
       step: "provider",
       status: "ok",
-      detail: `${host.key} is not a ${io.provider.title} host; a login saved by store is used`,
+      detail: `${host.key} is not a ${title} host; a login saved by store is used`,
     });
   } else {
     steps.push({
@@ -87,11 +90,13 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
       status: "ok",
       detail: `a login saved by docker login (user ${stored.username}) wins over the cloud identity`,
     });
-  } else if (target && io.provider.describeIdentity) {
+  } else if (target) {
     try {
-      const identity = await io.provider.describeIdentity(target, ctx);
+      // The same plan a get would make: doctor reports it, it does not re-derive it.
+      const plan = planFor(io.provider, target, ctx);
+      const identity = await io.provider.describe(target, plan, ctx);
       // Where anonymous pulls work (ECR Public), no identity is not a failure.
-      const anonymousOk = !identity.used && io.provider.notFoundOnFailure?.(target) === true;
+      const anonymousOk = !identity.used && plan.anonymousOnFailure === true;
       steps.push({
         step: "identity",
         status: identity.used ? "ok" : anonymousOk ? "skip" : "fail",
@@ -103,19 +108,18 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
         sources: identity.sources,
         ...(identity.used ? {} : { advice: `set up one of: ${identity.sources.map((s) => s.name).join("; ")}` }),
       });
+      anonymous = plan.anonymousOnFailure === true;
     } catch (err) {
-      steps.push({ step: "identity", status: "fail", detail: oneLine(err) });
+      steps.push({ step: "identity", status: "fail", detail: summarize(err) });
     }
-  } else if (target) {
-    steps.push({ step: "identity", status: "skip", detail: `identity ${io.provider.identity(target, ctx)}` });
   }
 
   let credential;
   try {
-    const cache = cacheDisabled(io.env, io.provider) ? null : new TokenCache(paths.cacheDir);
+    const cache = cacheDisabled(io.env, io.provider.manifest) ? null : new TokenCache(paths.cacheDir);
     const result = await resolveCredential(host, { provider: io.provider, store, cache, ctx });
     if (!result.found) {
-      if (target && io.provider.notFoundOnFailure?.(target)) {
+      if (anonymous) {
         steps.push({ step: "token", status: "skip", detail: "no token: clients pull anonymously from this registry" });
       } else {
         steps.push({ step: "token", status: "fail", detail: "no credential (the provider answered not found)" });
@@ -136,7 +140,7 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
     steps.push({
       step: "token",
       status: "fail",
-      detail: oneLine(err),
+      detail: summarize(err),
       advice: "the message says which identity was tried and what refused it; run again with --verbose for the debug log",
     });
     return report();
@@ -144,7 +148,7 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
 
   const verdict = await checkRegistryAccepts(host, credential.username, credential.secret, ctx.signal).catch((err: unknown) => ({
     ok: false,
-    detail: oneLine(err),
+    detail: summarize(err),
   }));
   steps.push({
     step: "registry",

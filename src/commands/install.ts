@@ -9,7 +9,7 @@ import { copyFileSync, linkSync, mkdirSync, renameSync, statSync, chmodSync } fr
 import { basename, dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { CommandIo } from "../provider.ts";
-import { HELPER_NAMES } from "../providers/names.ts";
+import { HELPER_NAMES, PROVIDER_NAMES, loadAllProviders } from "../providers/index.ts";
 import { unlinkQuiet, writeFileAtomic } from "../fsutil.ts";
 import { credentialProviderConfig, parseKubeletOptions } from "./configure-kubelet.ts";
 import { toYaml } from "./yaml.ts";
@@ -53,8 +53,8 @@ export async function install(args: string[], io: CommandIo): Promise<number> {
   if (kubeletConfig) {
     const withDefault = kubeletArgs.includes("--providers")
       ? kubeletArgs
-      : ["--providers", "ecr-login,gcr,acr,oci", ...kubeletArgs];
-    const opts = parseKubeletOptions(withDefault, io.provider);
+      : ["--providers", PROVIDER_NAMES.join(","), ...kubeletArgs];
+    const opts = parseKubeletOptions(withDefault, io.provider, await loadAllProviders());
     const config = typeof opts === "string" ? opts : credentialProviderConfig(opts);
     if (typeof config === "string") {
       io.stderr(`${io.helperName} install: ${config}\n`);

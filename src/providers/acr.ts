@@ -1,12 +1,12 @@
 // Azure Container Registry provider: an Entra ID token exchanged at the
-// registry for an ACR refresh token (REFERENCE.md §4). This module stays light
-// for the cache-hit path: host patterns and the identity plan only; the
+// registry for an ACR refresh token (docs/providers/acr.md). This module stays
+// light for the cache-hit path: host patterns and the identity plan only; the
 // exchange, @azure/identity and doctor's checks load on demand.
 
 import type { Provider } from "../provider.ts";
 import { KUBELET_MATCH_IMAGES, matchLoginServer, type AcrLoginServer } from "./acr/hosts.ts";
-import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, identityKey, planIdentity } from "./acr/identity.ts";
-import { readAcrSettings, SETTINGS_KEYS } from "./acr/settings.ts";
+import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, planAcr, type AcrPlan } from "./acr/plan.ts";
+import { SETTINGS_KEYS } from "./acr/settings.ts";
 
 /**
  * The audience kubelet requests the pod's token for: the one Entra ID expects
@@ -27,27 +27,29 @@ const HELP = `  Settings per registry in the configuration file ("registries": {
   Kubelet service account tokens: audience ${SERVICE_ACCOUNT_AUDIENCE}, annotations
     ${ANNOTATION_CLIENT_ID} and ${ANNOTATION_TENANT_ID} (both required).`;
 
-export const provider: Provider<AcrLoginServer> = {
-  name: "acr",
-  title: "Azure Container Registry",
+export const provider: Provider<AcrLoginServer, AcrPlan> = {
+  manifest: {
+    name: "acr",
+    title: "Azure Container Registry",
+    settingsKeys: SETTINGS_KEYS,
+    helpText: HELP,
+    defaultRegistries: [],
+    kubeletMatchImages: KUBELET_MATCH_IMAGES,
+    serviceAccountTokens: {
+      audience: SERVICE_ACCOUNT_AUDIENCE,
+      requiredAnnotationKeys: [ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID],
+    },
+    tokenUser: "00000000-0000-0000-0000-000000000000",
+    tokenMaxLifeMs: 3 * 3600_000,
+  },
   match: matchLoginServer,
-  identity(target, ctx) {
-    const settings = readAcrSettings(target.settings, target.host.key);
-    return identityKey(planIdentity(ctx.env, settings, target.details.cloud, ctx.serviceAccount));
+  plan: planAcr,
+  async fetch(target, plan, ctx) {
+    const { fetchAcrCredential } = await import("./acr/fetch.ts");
+    return fetchAcrCredential(target, plan, ctx);
   },
-  async fetch(target, ctx) {
-    const { fetchAcrCredential } = await import("./acr/exchange.ts");
-    return fetchAcrCredential(target, ctx);
-  },
-  settingsKeys: SETTINGS_KEYS,
-  kubeletMatchImages: KUBELET_MATCH_IMAGES,
-  serviceAccountTokens: {
-    audience: SERVICE_ACCOUNT_AUDIENCE,
-    requiredAnnotationKeys: [ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID],
-  },
-  async describeIdentity(target, ctx) {
+  async describe(_target, plan, ctx) {
     const { describeAcrIdentity } = await import("./acr/describe.ts");
-    return describeAcrIdentity(target, ctx);
+    return describeAcrIdentity(plan, ctx);
   },
-  helpText: HELP,
 };

@@ -4,6 +4,8 @@
 // nothing here reaches 169.254.169.254.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { planAcr } from "../../src/providers/acr/plan.ts";
+import { describeVia } from "../support/provider.ts";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,7 +59,8 @@ const target = (settings: RegistrySettings = {}): Target<AcrLoginServer> => ({
 
 /** describeIdentity with a fake IMDS probe that answers `answers` and records where it was pointed. */
 async function describeWith(env: Record<string, string>, answers = false, settings: RegistrySettings = {}) {
-  const report = await describeAcrIdentity(target(settings), ctxFor(env), {
+  const ctx = ctxFor(env);
+  const report = await describeAcrIdentity(planAcr(target(settings), ctx), ctx, {
     probe: async (base) => (probes.push(base), answers),
   });
   expectNoSecret(report);
@@ -104,9 +107,10 @@ describe("describeIdentity", () => {
     const missing = await describeWith({ ...wi, AZURE_FEDERATED_TOKEN_FILE: join(dir, "nope") }, false, { clientId: "c-2" });
     expect(source(missing, SOURCE_NAMES["workload-identity"]).detail).toEndWith("(cannot read it)");
 
+    const chinaCtx = ctxFor(wi);
     const china = await describeAcrIdentity(
-      { ...target({ clientId: "c-2" }), registry: "r.azurecr.cn", details: matchLoginServer("r.azurecr.cn")! },
-      ctxFor(wi),
+      planAcr({ ...target({ clientId: "c-2" }), registry: "r.azurecr.cn", details: matchLoginServer("r.azurecr.cn")! }, chinaCtx),
+      chinaCtx,
       { probe: async () => false },
     );
     expect(china.sources.find((s) => s.found)!.detail).toContain("authority https://login.chinacloudapi.cn");
@@ -169,13 +173,13 @@ describe("describeIdentity", () => {
       fetch: () => Response.json({ error: "bad_request" }, { status: 400 }),
     });
     try {
-      const here = await provider.describeIdentity!(target(), ctxFor({ AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.url.origin }));
+      const here = await describeVia(provider, target(), ctxFor({ AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.url.origin }));
       expect(here.used).toBe(SOURCE_NAMES["managed-identity"]);
       expect(source(here, SOURCE_NAMES["managed-identity"]).detail).toBe(
         `system-assigned, IMDS endpoint ${imds.url.origin} answers`,
       );
       const closed = `http://127.0.0.1:${await freePort()}`;
-      const gone = await provider.describeIdentity!(target(), ctxFor({ AZURE_POD_IDENTITY_AUTHORITY_HOST: closed }));
+      const gone = await describeVia(provider, target(), ctxFor({ AZURE_POD_IDENTITY_AUTHORITY_HOST: closed }));
       expect(gone.used).toBeNull();
     } finally {
       await imds.stop(true);
@@ -187,7 +191,8 @@ describe("describeIdentity", () => {
       token: makeJwt({ sub: "system:serviceaccount:a:b" }),
       annotations: { "kubernetes.azure.com/acr-client-id": "pc", "kubernetes.azure.com/acr-tenant-id": "pt" },
     };
-    const r = await describeAcrIdentity(target(), ctxFor(SP, sa), { probe: async () => true });
+    const saCtx = ctxFor(SP, sa);
+    const r = await describeAcrIdentity(planAcr(target(), saCtx), saCtx, { probe: async () => true });
     expect(r).toEqual({
       sources: [
         {
@@ -204,7 +209,7 @@ describe("describeIdentity", () => {
 
 describe("helpText", () => {
   test("names the settings keys, the environment variables and the kubelet annotations, in a few lines", () => {
-    const help = provider.helpText!;
+    const help = provider.manifest.helpText!;
     for (const word of [
       "tenantId",
       "clientId",

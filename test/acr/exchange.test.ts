@@ -1,11 +1,12 @@
 // The exchange in-process, against small purpose-built front ends: what is
 // refused, what is never followed, what never reaches a message or a log.
 
+import { provider } from "../../src/providers/acr.ts";
 import { afterEach, describe, expect, test } from "bun:test";
 import { EMPTY_CONFIG, type RegistrySettings } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Context, Target } from "../../src/provider.ts";
-import { ACR_USERNAME, fetchAcrCredential } from "../../src/providers/acr/exchange.ts";
+import { ACR_USERNAME, fetchAcrCredential } from "../../src/providers/acr/fetch.ts";
 import type { EntraToken } from "../../src/providers/acr/entra.ts";
 import { matchLoginServer, type AcrLoginServer } from "../../src/providers/acr/hosts.ts";
 import { freePort } from "../support/env.ts";
@@ -60,7 +61,7 @@ function setup(endpoint: string, timeoutMs = 5000) {
       return entra;
     },
   };
-  return { run: () => fetchAcrCredential(target, ctx, deps), lines, entraCalls, entra };
+  return { run: () => fetchAcrCredential(target, provider.plan(target, ctx), ctx, deps), lines, entraCalls, entra };
 }
 
 describe("fetchAcrCredential", () => {

@@ -2,7 +2,7 @@
 // the cache key that keeps identities apart; all without the SDK.
 
 import { describe, expect, test } from "bun:test";
-import { describeSource, identityKey, planIdentity } from "../../src/providers/acr/identity.ts";
+import { describeSource, identityKey, planIdentity } from "../../src/providers/acr/plan.ts";
 import { readAcrSettings, type AcrSettings } from "../../src/providers/acr/settings.ts";
 import { ProviderError } from "../../src/provider.ts";
 import { makeJwt } from "./support/jwt.ts";

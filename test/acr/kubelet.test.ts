@@ -14,7 +14,7 @@ import { expectCredential, NULL_GUID } from "./support/expect.ts";
 import { CLIENT_ID, TENANT } from "./support/fakes.ts";
 import { makeJwt, nowSeconds } from "./support/jwt.ts";
 import { acrTestEnv, LOGIN, managedIdentityEnv, servicePrincipalEnv, useWorld } from "./support/setup.ts";
-import { decodeJwtClaims } from "../../src/providers/acr/jwt.ts";
+import { jwtClaims } from "../../src/jwt.ts";
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
 const BIN = () => [join(DIST, "docker-credential-acr"), "get-credentials"];
@@ -77,9 +77,9 @@ describe("kubelet service-account-token mode through the built binary", () => {
     expect(auth.username).toBe(NULL_GUID);
     expect(auth.password).toBe(w.acr.issued.at(-1)!);
     expect(auth.password).not.toBe(token);
-    expect(decodeJwtClaims(auth.password)?.appid).toBe(APP_A);
+    expect(jwtClaims(auth.password)?.appid).toBe(APP_A);
     // Within the refresh token's life (3 h): kubelet asks again at about half of it.
-    const life = (decodeJwtClaims(auth.password)!.exp as number) * 1000 - Date.now();
+    const life = (jwtClaims(auth.password)!.exp as number) * 1000 - Date.now();
     expect(d.cacheDurationMs!).toBeGreaterThan(0);
     expect(d.cacheDurationMs!).toBeLessThanOrEqual(life / 2);
 
@@ -106,7 +106,7 @@ describe("kubelet service-account-token mode through the built binary", () => {
     // Team A again, with a rotated token (kubelet projects a new one per pod and hour).
     const a2 = await ask(podToken(SUB_A, "3"), APP_A);
     expect(a).not.toBe(b);
-    expect(decodeJwtClaims(b)?.appid).toBe(APP_B);
+    expect(jwtClaims(b)?.appid).toBe(APP_B);
     expect(a2).toBe(a);
     expect(w.entra.byClient).toEqual({ [APP_A]: 1, [APP_B]: 1 });
     expect(w.acr.calls.exchange).toBe(2);

@@ -60,7 +60,7 @@ describe("matchLoginServer", () => {
 
 describe("kubeletMatchImages", () => {
   test("the provider declares them", () => {
-    expect(provider.kubeletMatchImages).toEqual([...KUBELET_MATCH_IMAGES]);
+    expect(provider.manifest.kubeletMatchImages).toEqual([...KUBELET_MATCH_IMAGES]);
   });
   test("cover every host match accepts", () => {
     for (const [host] of ACCEPTED)
@@ -81,5 +81,5 @@ describe("kubeletMatchImages", () => {
 });
 
 test("settingsKeys declares the per-registry settings", () => {
-  expect([...(provider.settingsKeys ?? [])].sort()).toEqual(["clientId", "endpoint", "tenantId"]);
+  expect([...(provider.manifest.settingsKeys ?? [])].sort()).toEqual(["clientId", "endpoint", "tenantId"]);
 });

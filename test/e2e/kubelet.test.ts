@@ -202,16 +202,4 @@ describe("kubelet mode over a provider (counting fake)", () => {
     expect(r.stderr).toContain("refusing to return the service account token");
     expect(r.stderr).not.toContain(token);
   });
-
-  test("a helper without service-account support refuses a token for its own hosts, and ignores other hosts", async () => {
-    const noSa = [process.execPath, join(ROOT, "test/fixtures/counting-helper-nosa.ts")];
-    const sa = { serviceAccountToken: saToken("ns", "sa", "u") };
-    const mine = await runAsKubelet(noSa, env(), request("n.counting.test/app", V1, sa));
-    expect(mine.exitCode).toBe(1);
-    expect(mine.stderr).toContain("service account tokens are not supported");
-    expect(server.calls).toBe(0);
-    const other = await runAsKubelet(noSa, env(), request("docker.io/library/nginx", V1, sa));
-    expect(other.exitCode).toBe(0);
-    expect(decodeStrict(other.stdout, V1).auth).toEqual({});
-  });
 });

@@ -3,6 +3,7 @@
 // secret.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describeVia } from "../support/provider.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,6 +71,10 @@ function context(env: Record<string, string>, serviceAccount?: Context["serviceA
   };
 }
 
+/** As doctor calls it: the provider's plan, then the report from it. */
+const describeFor = async (t: Target<EcrTarget>, ctx: Context, probe?: MetadataProbe) =>
+  describeEcrIdentity(t, provider.plan(t, ctx), ctx, probe);
+
 /** A probe that must not be called: every test but the metadata ones stays off the network. */
 const noProbe: MetadataProbe = async () => {
   throw new Error("the metadata server was probed");
@@ -86,7 +91,7 @@ describe("describeIdentity", () => {
   const names = (r: IdentityReport) => r.sources.map((s) => s.name);
 
   test("environment keys are used; every step of the CLI's chain is listed in order, later finds marked unused; never a secret", async () => {
-    const r = await describeEcrIdentity(
+    const r = await describeFor(
       target(),
       context({ AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]!, AWS_SESSION_TOKEN: SECRETS[2]! }),
       noProbe,
@@ -114,7 +119,7 @@ describe("describeIdentity", () => {
   });
 
   test("AWS_PROFILE does not hide the environment's keys (as in the CLI); a profile's role names its source", async () => {
-    const r = await describeEcrIdentity(
+    const r = await describeFor(
       target(),
       context({ AWS_PROFILE: "prod", AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]!, AWS_EC2_METADATA_DISABLED: "1" }),
       noProbe,
@@ -123,13 +128,13 @@ describe("describeIdentity", () => {
     expect(byName(r, "profile prod: role to assume")!.detail).toBe(
       `also here, but not used: profile prod: role ${ROLE} assumed with profile base: keys …EKEY in ${credentialsFile}`,
     );
-    const own = await describeEcrIdentity(target(), context({ AWS_PROFILE: "prod", AWS_EC2_METADATA_DISABLED: "1" }), noProbe);
+    const own = await describeFor(target(), context({ AWS_PROFILE: "prod", AWS_EC2_METADATA_DISABLED: "1" }), noProbe);
     expect(own.used).toBe("profile prod: role to assume");
     noSecrets(own);
   });
 
   test("a profile named for the registry is the CLI's --profile: environment keys and web identity are not steps", async () => {
-    const r = await describeEcrIdentity(
+    const r = await describeFor(
       target({ profile: "base" }),
       context({ AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]!, AWS_EC2_METADATA_DISABLED: "1" }),
       noProbe,
@@ -139,41 +144,28 @@ describe("describeIdentity", () => {
     noSecrets(r);
   });
 
-  test("SSO from an sso-session section", async () => {
-    const r = await describeEcrIdentity(target({ profile: "sso" }), context({}), noProbe);
-    expect(r.used).toBe(null);
-    expect(byName(r, "profile sso: IAM Identity Center (SSO)")!.detail).toBe("profile sso is an SSO profile without sso_role_name");
+  test("an SSO profile without its role is an error naming what is missing", () => {
+    expect(() => provider.plan(target({ profile: "sso" }), context({}))).toThrow("profile sso is an SSO profile without sso_role_name");
   });
 
   test("a missing profile is an error, as for the CLI: doctor shows it and uses nothing", async () => {
-    const r = await describeEcrIdentity(target(), context({ AWS_PROFILE: "nope", AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE }), noProbe).catch(
+    const r = await describeFor(target(), context({ AWS_PROFILE: "nope", AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE }), noProbe).catch(
       (err: Error) => err.message,
     );
     expect(r).toBe(`the AWS profile "nope" (from AWS_PROFILE) is in neither ${configFile} nor ${credentialsFile}`);
   });
 
-  test("half-configured sources stop the chain with what is missing, as the CLI does", async () => {
-    const r = await describeEcrIdentity(
-      target(),
-      context({
-        AWS_CONFIG_FILE: join(dir, "absent"),
-        AWS_SHARED_CREDENTIALS_FILE: join(dir, "absent"),
-        AWS_ACCESS_KEY_ID: SECRETS[0]!,
-      }),
-      noProbe,
-    );
-    expect(r).toEqual({
-      sources: [{ name: "environment keys", found: false, detail: "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not" }],
-      used: null,
-    });
+  test("half-configured sources stop the chain with what is missing, as the CLI does: the plan fails and says so", () => {
+    const ctx = context({ AWS_CONFIG_FILE: join(dir, "absent"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "absent"), AWS_ACCESS_KEY_ID: SECRETS[0]! });
+    expect(() => provider.plan(target(), ctx)).toThrow("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
   });
 
   test("web identity, then container credentials with an authorization token file", async () => {
     const base = { AWS_CONFIG_FILE: join(dir, "absent"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "absent"), AWS_EC2_METADATA_DISABLED: "true" };
-    const web = await describeEcrIdentity(target(), context({ ...base, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE }), noProbe);
+    const web = await describeFor(target(), context({ ...base, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE }), noProbe);
     expect(web.used).toBe("web identity");
     expect(byName(web, "web identity")!.detail).toBe(`token file ${tokenFile} (AWS_WEB_IDENTITY_TOKEN_FILE) for role ${ROLE} (AWS_ROLE_ARN)`);
-    const pod = await describeEcrIdentity(
+    const pod = await describeFor(
       target(),
       context({ ...base, AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://169.254.170.23/v1/credentials", AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile }),
       noProbe,
@@ -194,20 +186,20 @@ describe("describeIdentity", () => {
       probes.push([endpoint, timeoutMs]);
       return { role: "node-role" };
     };
-    const r = await describeEcrIdentity(target(), context({ ...empty, AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:1/" }), withRole);
+    const r = await describeFor(target(), context({ ...empty, AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:1/" }), withRole);
     expect(probes).toHaveLength(1);
     expect(probes[0]![0]).toBe("http://127.0.0.1:1");
     expect(probes[0]![1]).toBeLessThanOrEqual(1000);
     expect(r.used).toBe("EC2 instance metadata");
     expect(byName(r, "EC2 instance metadata")!.detail).toBe("instance profile role node-role (http://127.0.0.1:1)");
 
-    const noRole = await describeEcrIdentity(target(), context(empty), async () => ({ role: null }));
+    const noRole = await describeFor(target(), context(empty), async () => ({ role: null }));
     expect(noRole.used).toBeNull();
     expect(byName(noRole, "EC2 instance metadata")!.detail).toContain("has no IAM role");
-    const silent = await describeEcrIdentity(target(), context(empty), async () => null);
+    const silent = await describeFor(target(), context(empty), async () => null);
     expect(silent.used).toBeNull();
     expect(byName(silent, "EC2 instance metadata")!.detail).toMatch(/^no answer from http:\/\/169\.254\.169\.254 within \d+ ms$/);
-    const late = await describeEcrIdentity(target(), { ...context(empty), deadline: Date.now() - 1 }, noProbe);
+    const late = await describeFor(target(), { ...context(empty), deadline: Date.now() - 1 }, noProbe);
     expect(byName(late, "EC2 instance metadata")!.detail).toContain("no time left");
   });
 
@@ -225,7 +217,7 @@ describe("describeIdentity", () => {
       },
     });
     try {
-      const r = await describeEcrIdentity(
+      const r = await describeFor(
         target(),
         context({
           AWS_CONFIG_FILE: join(dir, "absent"),
@@ -242,7 +234,7 @@ describe("describeIdentity", () => {
   });
 
   test("a role to assume from the settings is what a fetch uses, on top of the base identity", async () => {
-    const r = await describeEcrIdentity(
+    const r = await describeFor(
       target({ roleArn: ROLE }),
       context({ AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]! }),
       noProbe,
@@ -254,7 +246,7 @@ describe("describeIdentity", () => {
   test("pod mode: the pod's token with its role; without a role, the node's chain is what serves the pod", async () => {
     const token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJwb2QifQ.pod-token-describe";
     const keys = { AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]! };
-    const r = await describeEcrIdentity(target(), context(keys, { token, annotations: { "eks.amazonaws.com/ecr-role-arn": ROLE } }), noProbe);
+    const r = await describeFor(target(), context(keys, { token, annotations: { "eks.amazonaws.com/ecr-role-arn": ROLE } }), noProbe);
     expect(r).toEqual({
       sources: [
         {
@@ -265,7 +257,7 @@ describe("describeIdentity", () => {
       ],
       used: "the pod's service account token",
     });
-    const none = await describeEcrIdentity(target(), context(keys, { token, annotations: {} }), noProbe);
+    const none = await describeFor(target(), context(keys, { token, annotations: {} }), noProbe);
     expect(none.used).toBe("environment keys");
     expect(none.sources[0]).toMatchObject({ name: "the pod's service account token", found: false });
     expect(none.sources[0]!.detail).toContain("the node's identity is used");
@@ -273,14 +265,14 @@ describe("describeIdentity", () => {
   });
 
   test("the provider exposes it, and loads no SDK for it", async () => {
-    const r = await provider.describeIdentity!(target(), context({ AWS_ACCESS_KEY_ID: "AKIDX", AWS_SECRET_ACCESS_KEY: "s" }));
+    const r = await describeVia(provider, target(), context({ AWS_ACCESS_KEY_ID: "AKIDX", AWS_SECRET_ACCESS_KEY: "s" }));
     expect(r.used).toBe("environment keys");
   });
 });
 
 describe("provider settings for kubelet and --help", () => {
   test("service-account tokens: STS audience, the role annotation optional", () => {
-    expect(provider.serviceAccountTokens).toEqual({
+    expect(provider.manifest.serviceAccountTokens).toEqual({
       audience: "sts.amazonaws.com",
       optionalAnnotationKeys: ["eks.amazonaws.com/ecr-role-arn"],
     });
@@ -296,8 +288,8 @@ describe("provider settings for kubelet and --help", () => {
       "AWS_ECR_ROLE_ARN",
       "AWS_ENDPOINT_URL_ECR",
     ]) {
-      expect(provider.helpText).toContain(word);
+      expect(provider.manifest.helpText).toContain(word);
     }
-    expect(provider.helpText!.split("\n").length).toBeLessThan(20);
+    expect(provider.manifest.helpText!.split("\n").length).toBeLessThan(20);
   });
 });

@@ -91,7 +91,7 @@ describe("matchEcrHost", () => {
 });
 
 describe("kubeletMatchImages", () => {
-  const globs = provider.kubeletMatchImages ?? [];
+  const globs = provider.manifest.kubeletMatchImages ?? [];
 
   test("lists one glob per service label form and suffix, plus ECR Public", () => {
     expect(globs).toEqual(kubeletGlobs());

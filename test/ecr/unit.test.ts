@@ -3,8 +3,9 @@
 // the module a cache hit loads never reaches the SDK.
 
 import { describe, expect, test } from "bun:test";
+import { cacheDisabled, resolvePaths, storeIgnored } from "../../src/paths.ts";
 import { dirname, join, resolve } from "node:path";
-import { ProviderError } from "../../src/provider.ts";
+import { ProviderError, type Context } from "../../src/provider.ts";
 import { provider } from "../../src/providers/ecr.ts";
 import { describeFailure } from "../../src/providers/ecr/errors.ts";
 import { endpointOptions, hasEndpointOverride } from "../../src/providers/ecr/fetch.ts";
@@ -61,7 +62,7 @@ describe("readSettings", () => {
   ])("refuses a bad setting with a ProviderError", (settings) => {
     expect(() => readSettings(settings, "r.example")).toThrow(ProviderError);
   });
-  test("the provider declares its keys", () => expect(provider.settingsKeys).toEqual(["profile", "roleArn"]));
+  test("the provider declares its keys", () => expect(provider.manifest.settingsKeys).toEqual(["profile", "roleArn"]));
 });
 
 describe("describeFailure", () => {
@@ -159,26 +160,26 @@ describe("endpoints", () => {
 });
 
 describe("upstream environment variables", () => {
+  const m = provider.manifest;
   test("AWS_ECR_CACHE_DIR (with ~); AWS_ECR_DISABLE_CACHE: any non-empty value, as upstream", () => {
-    const o = provider.cacheOverrides!;
-    expect(o({ AWS_ECR_CACHE_DIR: "~/ecr", HOME: "/home/u" })).toEqual({ dir: "/home/u/ecr", disabled: false });
-    expect(o({ AWS_ECR_CACHE_DIR: "/var/cache/ecr" }).dir).toBe("/var/cache/ecr");
-    expect(o({}).dir).toBeUndefined();
-    for (const v of ["true", "TRUE", "1", "yes", "false", "0", "no"]) expect(o({ AWS_ECR_DISABLE_CACHE: v }).disabled).toBe(true);
-    expect(o({ AWS_ECR_DISABLE_CACHE: "" }).disabled).toBe(false);
-    expect(o({}).disabled).toBe(false);
+    expect(resolvePaths({ AWS_ECR_CACHE_DIR: "~/ecr", HOME: "/home/u" }, m).cacheDir).toBe("/home/u/ecr");
+    expect(resolvePaths({ AWS_ECR_CACHE_DIR: "/var/cache/ecr" }, m).cacheDir).toBe("/var/cache/ecr");
+    expect(resolvePaths({ AWS_ECR_CACHE_DIR: "/var/cache/ecr", CCH_CACHE_DIR: "/c" }, m).cacheDir).toBe("/c");
+    for (const v of ["true", "TRUE", "1", "yes", "false", "0"]) expect(cacheDisabled({ AWS_ECR_DISABLE_CACHE: v }, m)).toBe(true);
+    expect(cacheDisabled({ AWS_ECR_DISABLE_CACHE: "" }, m)).toBe(false);
+    expect(cacheDisabled({}, m)).toBe(false);
   });
   test("AWS_ECR_IGNORE_CREDS_STORAGE", () => {
-    expect(provider.ignoreStore!({ AWS_ECR_IGNORE_CREDS_STORAGE: "true" })).toBe(true);
-    expect(provider.ignoreStore!({ AWS_ECR_IGNORE_CREDS_STORAGE: "false" })).toBe(false);
-    expect(provider.ignoreStore!({})).toBe(false);
+    expect(storeIgnored({ AWS_ECR_IGNORE_CREDS_STORAGE: "true" }, m)).toBe(true);
+    expect(storeIgnored({ AWS_ECR_IGNORE_CREDS_STORAGE: "false" }, m)).toBe(false);
+    expect(storeIgnored({}, m)).toBe(false);
   });
   test("ECR Public failures are not-found; private ones are errors", () => {
     const t = (details: EcrTarget) => ({ host: { key: "h", hostname: "h", port: null }, registry: "h", settings: {}, details });
-    expect(provider.notFoundOnFailure!(t({ kind: "public", region: "us-east-1" }))).toBe(true);
-    expect(provider.notFoundOnFailure!(t({ kind: "private", account: "1", region: "r", fips: false, dualStack: false }))).toBe(
-      false,
-    );
+    const plan = (details: EcrTarget) =>
+      provider.plan(t(details), { env: { AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "s" } } as unknown as Context);
+    expect(plan({ kind: "public", region: "us-east-1" }).anonymousOnFailure).toBe(true);
+    expect(plan({ kind: "private", account: "1", region: "r", fips: false, dualStack: false }).anonymousOnFailure).toBe(false);
   });
 });
 

@@ -4,7 +4,9 @@
 // of the providers' patterns, from REFERENCE.md, as plain suffix checks.
 
 import { describe, expect, test } from "bun:test";
-import { PROVIDERS } from "../../src/providers/index.ts";
+import { loadAllProviders } from "../../src/providers/index.ts";
+
+const PROVIDERS = Object.fromEntries((await loadAllProviders()).map((p) => [p.manifest.name, p]));
 import { parseServerUrl } from "../../src/registry.ts";
 import { HOST_ALPHABET, rng, type Rng } from "../support/random.ts";
 

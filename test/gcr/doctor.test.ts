@@ -3,6 +3,7 @@
 // that stays within the deadline.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describeVia } from "../support/provider.ts";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,7 +51,7 @@ function ctx(env: Record<string, string>, extra: { deadlineMs?: number; serviceA
 }
 
 async function report(env: Record<string, string>, settings?: Record<string, string>, extra?: Parameters<typeof ctx>[1]) {
-  return provider.describeIdentity!(target(settings), ctx(env, extra));
+  return describeVia(provider, target(settings), ctx(env, extra));
 }
 
 const source = (r: IdentityReport, name: string) => r.sources.find((s) => s.name === name);
@@ -176,12 +177,12 @@ describe("helpText and kubelet settings", () => {
       "CCH_GCR_STS_ENDPOINT",
       "iam.gke.io/enable-wi-image-pull",
     ]) {
-      expect(provider.helpText).toContain(word);
+      expect(provider.manifest.helpText).toContain(word);
     }
   });
 
   test("service account tokens: the opt-in annotation is passed to the helper, and is optional", () => {
-    expect(provider.serviceAccountTokens?.optionalAnnotationKeys).toEqual(["iam.gke.io/enable-wi-image-pull"]);
-    expect(provider.serviceAccountTokens?.requiredAnnotationKeys ?? []).toEqual([]);
+    expect(provider.manifest.serviceAccountTokens?.optionalAnnotationKeys).toEqual(["iam.gke.io/enable-wi-image-pull"]);
+    expect(provider.manifest.serviceAccountTokens?.requiredAnnotationKeys ?? []).toEqual([]);
   });
 });

@@ -68,7 +68,7 @@ describe("gcr host matching", () => {
   });
 
   test("every default and Artifact Registry host is accepted", () => {
-    expect(provider.defaultRegistries).toEqual(["gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io", "marketplace.gcr.io"]);
+    expect(provider.manifest.defaultRegistries).toEqual(["gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io", "marketplace.gcr.io"]);
     for (const host of [...DEFAULT_GCR_REGISTRIES, ...ARTIFACT_REGISTRY_HOSTS]) expect(matchGoogleRegistry(host)).not.toBeNull();
     expect(ARTIFACT_REGISTRY_HOSTS).toContain("us-docker.pkg.dev");
     expect(ARTIFACT_REGISTRY_HOSTS).toContain("docker.europe-west1.rep.pkg.dev");
@@ -89,10 +89,10 @@ describe("gcr host matching", () => {
         expect(matchGoogleRegistry(host)).not.toBeNull();
       }
     }
-    expect(provider.kubeletMatchImages).toBe(KUBELET_MATCH_IMAGES);
+    expect(provider.manifest.kubeletMatchImages).toBe(KUBELET_MATCH_IMAGES);
   });
 
   test("minimum remaining life is 10 s (GKE metadata tokens)", () => {
-    expect(provider.minRemainingMs).toBe(10_000);
+    expect(provider.manifest.minRemainingMs).toBe(10_000);
   });
 });

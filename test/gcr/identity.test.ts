@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../src/config.ts";
-import { describeIdentity, findCredentialSource, metadataBaseUrl } from "../../src/providers/gcr/adc.ts";
+import { describeIdentity, findCredentialSource, metadataBaseUrl } from "../../src/providers/gcr/plan.ts";
 import { describeGoogleError, scrub } from "../../src/providers/gcr/errors.ts";
 import { checkMetadataServer } from "../../src/providers/gcr/metadata.ts";
 import { parseGcrSettings, type GcrSettings } from "../../src/providers/gcr/settings.ts";
@@ -114,7 +114,7 @@ describe("identity in the cache key", () => {
       const { provider } = await import(${JSON.stringify(join(ROOT, "src/providers/gcr.ts"))});
       const target = { host: { key: "gcr.io", hostname: "gcr.io", port: null }, registry: "gcr.io", settings: {}, details: provider.match("gcr.io") };
       const ctx = { env: { HOME: "/nonexistent" }, config: { path: null, timeoutSeconds: null, registries: new Map() } };
-      provider.identity(target, ctx);
+      provider.plan(target, ctx);
       console.log(Object.keys(require.cache).filter((k) => k.includes("google-auth-library") || k.includes("gaxios")).length);
     `;
     const proc = Bun.spawnSync([process.execPath, "-e", script], { env: { PATH: process.env.PATH ?? "" } });

@@ -3,6 +3,7 @@
 // platform check that decides how long the automatic order probes metadata.
 
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { describeVia } from "../support/provider.ts";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,7 +51,7 @@ async function describeWith(env: Record<string, string>, settings = {}, deadline
     deadline: Date.now() + deadlineMs,
     config: EMPTY_CONFIG,
   };
-  const report = await provider.describeIdentity!(target(settings), ctx);
+  const report = await describeVia(provider, target(settings), ctx);
   // Never a secret: no key material, session token or service account token.
   const text = JSON.stringify(report);
   for (const secret of [KEY_PEM.split("\n")[1]!, SESSION, SA_TOKEN]) expect(text).not.toContain(secret);
@@ -182,8 +183,8 @@ test("helpText names the settings keys and environment variables", () => {
     "CCH_OCI_PROXYMUX_URL",
     "CCH_OCI_KUBERNETES_CA_FILE",
   ]) {
-    expect(provider.helpText).toContain(word);
+    expect(provider.manifest.helpText).toContain(word);
   }
-  expect(provider.serviceAccountTokens).toMatchObject({ audience: "https://kubernetes.default.svc.cluster.local" });
-  expect(Object.keys(provider.serviceAccountTokens?.env ?? {})).toEqual(["CCH_OCI_PROXYMUX_URL", "CCH_OCI_KUBERNETES_CA_FILE"]);
+  expect(provider.manifest.serviceAccountTokens).toMatchObject({ audience: "https://kubernetes.default.svc.cluster.local" });
+  expect(Object.keys(provider.manifest.serviceAccountTokens?.env ?? {})).toEqual(["CCH_OCI_PROXYMUX_URL", "CCH_OCI_KUBERNETES_CA_FILE"]);
 });

@@ -52,11 +52,11 @@ describe("matchOcirHost", () => {
 
 describe("kubeletMatchImages", () => {
   test("*.ocir.io and one ocir.*.oci.<domain> per realm domain", () => {
-    expect(provider.kubeletMatchImages).toEqual(kubeletGlobs());
-    expect(provider.kubeletMatchImages).toContain("*.ocir.io");
-    expect(provider.kubeletMatchImages).toContain("ocir.*.oci.oraclecloud.com");
-    expect(provider.kubeletMatchImages).toContain("ocir.*.oci.oraclegovcloud.uk");
-    expect(new Set(provider.kubeletMatchImages).size).toBe(provider.kubeletMatchImages!.length);
+    expect(provider.manifest.kubeletMatchImages).toEqual(kubeletGlobs());
+    expect(provider.manifest.kubeletMatchImages).toContain("*.ocir.io");
+    expect(provider.manifest.kubeletMatchImages).toContain("ocir.*.oci.oraclecloud.com");
+    expect(provider.manifest.kubeletMatchImages).toContain("ocir.*.oci.oraclegovcloud.uk");
+    expect(new Set(provider.manifest.kubeletMatchImages).size).toBe(provider.manifest.kubeletMatchImages!.length);
   });
 
   test("cover every host match accepts", () => {
@@ -64,7 +64,7 @@ describe("kubeletMatchImages", () => {
     expect(hosts.length).toBeGreaterThan(100);
     for (const host of hosts) {
       expect({ host, matched: matchOcirHost(host) !== null }).toEqual({ host, matched: true });
-      expect({ host, covered: provider.kubeletMatchImages!.some((g) => kubeletMatches(g, host)) }).toEqual({
+      expect({ host, covered: provider.manifest.kubeletMatchImages!.some((g) => kubeletMatches(g, host)) }).toEqual({
         host,
         covered: true,
       });
@@ -79,7 +79,7 @@ describe("kubeletMatchImages", () => {
       "a.b.ocir.io",
       "ocir.x.y.oci.oraclecloud.com",
     ]) {
-      expect({ host, covered: provider.kubeletMatchImages!.some((g) => kubeletMatches(g, host)) }).toEqual({
+      expect({ host, covered: provider.manifest.kubeletMatchImages!.some((g) => kubeletMatches(g, host)) }).toEqual({
         host,
         covered: false,
       });
@@ -87,6 +87,6 @@ describe("kubeletMatchImages", () => {
   });
 
   test("no defaultRegistries: OCIR hosts are per region, and docker build would ask every credHelpers entry", () => {
-    expect(provider.defaultRegistries).toEqual([]);
+    expect(provider.manifest.defaultRegistries).toEqual([]);
   });
 });

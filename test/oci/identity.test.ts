@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProviderError } from "../../src/provider.ts";
 import { parseOciConfig, profileSettings } from "../../src/providers/oci/config-file.ts";
-import { choosePlan, describePlan } from "../../src/providers/oci/identity.ts";
+import { choosePlan, describePlan } from "../../src/providers/oci/plan.ts";
 import { checkEndpoint, readSettings } from "../../src/providers/oci/settings.ts";
 import { parseProxymuxBody } from "../../src/providers/oci/oke.ts";
-import { parseTokenBody } from "../../src/providers/oci/token.ts";
+import { parseTokenBody } from "../../src/providers/oci/registry-token.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cch-oci-identity-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -19,7 +19,7 @@ export function cacheKeyFor(
   const parsed = parseServerUrl(serverUrl);
   if (!parsed.ok) throw new Error(parsed.reason);
   const target = targetFor(parsed.host, provider, config);
-  if (!target) throw new Error(`${provider.name} does not serve ${serverUrl}`);
+  if (!target) throw new Error(`${provider.manifest.name} does not serve ${serverUrl}`);
   const ctx: Context = {
     env,
     now: () => new Date(),

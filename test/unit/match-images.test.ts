@@ -3,7 +3,9 @@
 // REFERENCE.md §6), and no spoofed host is.
 
 import { describe, expect, test } from "bun:test";
-import { PROVIDERS } from "../../src/providers/index.ts";
+import { loadAllProviders } from "../../src/providers/index.ts";
+
+const PROVIDERS = Object.fromEntries((await loadAllProviders()).map((p) => [p.manifest.name, p]));
 import { kubeletMatches } from "../support/kubelet.ts";
 
 const ACCEPTED: Record<string, string[]> = {
@@ -68,11 +70,11 @@ describe("kubelet matchImages", () => {
   for (const [name, hosts] of Object.entries(ACCEPTED)) {
     const provider = PROVIDERS[name]!;
     test(`${name}: every accepted host is matched by its matchImages, on an image path`, () => {
-      expect(provider.kubeletMatchImages?.length).toBeGreaterThan(0);
+      expect(provider.manifest.kubeletMatchImages?.length).toBeGreaterThan(0);
       for (const host of hosts) {
         expect({ host, accepted: provider.match(host) !== null }).toEqual({ host, accepted: true });
         const image = `${host}/team/app:v1`;
-        expect({ host, matched: provider.kubeletMatchImages!.some((m) => kubeletMatches(m, image)) }).toEqual({
+        expect({ host, matched: provider.manifest.kubeletMatchImages!.some((m) => kubeletMatches(m, image)) }).toEqual({
           host,
           matched: true,
         });
@@ -84,7 +86,7 @@ describe("kubelet matchImages", () => {
     for (const [name, provider] of Object.entries(PROVIDERS)) {
       for (const host of SPOOFED) {
         const image = `${host}/team/app`;
-        expect({ name, host, matched: provider.kubeletMatchImages!.some((m) => kubeletMatches(m, image)) }).toEqual({
+        expect({ name, host, matched: provider.manifest.kubeletMatchImages!.some((m) => kubeletMatches(m, image)) }).toEqual({
           name,
           host,
           matched: false,
@@ -95,7 +97,7 @@ describe("kubelet matchImages", () => {
 
   test("globs never span the registry part of an image path (no scheme, globs only in the host)", () => {
     for (const provider of Object.values(PROVIDERS)) {
-      for (const m of provider.kubeletMatchImages!) {
+      for (const m of provider.manifest.kubeletMatchImages!) {
         expect(m).not.toMatch(/^[a-z]+:\/\//);
         expect(m.includes("/") ? m.slice(m.indexOf("/")) : "").not.toContain("*");
       }

@@ -138,7 +138,10 @@ describe("resolveCredential", () => {
     const pod = { ...base, serviceAccount: { token: "x.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6bnM6c2EifQ.y", annotations: {} } };
     const nodeKey = cacheKey(countingProvider, target, base);
     expect(cacheKey(countingProvider, target, pod)).not.toBe(nodeKey);
-    const fallsBack = { ...countingProvider, usesServiceAccount: () => false };
+    const fallsBack: typeof countingProvider = {
+      ...countingProvider,
+      plan: (t, c) => ({ ...countingProvider.plan(t, c), pod: false }),
+    };
     expect(cacheKey(fallsBack, target, pod)).toBe(nodeKey);
   });
 
@@ -168,7 +171,7 @@ describe("resolveCredential", () => {
   test("an ordinary failure is not remembered", async () => {
     server.mode = "fail";
     await expect(resolveCredential(host("a.counting.test"), deps())).rejects.toThrow("HTTP 500");
-    await expect(resolveCredential(host("a.counting.test"), deps())).rejects.toThrow(/^counting server answered HTTP 500$/);
+    await expect(resolveCredential(host("a.counting.test"), deps())).rejects.toThrow(/^Counting test registry: counting server answered HTTP 500$/);
     expect(server.calls).toBe(2);
   });
 

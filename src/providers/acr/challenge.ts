@@ -3,7 +3,7 @@
 // other host (or scheme, or port) than the endpoint we asked is refused: a
 // malicious or misconfigured front end must not be able to collect tokens.
 
-import { parseWwwAuthenticate } from "./www-authenticate.ts";
+import { parseWwwAuthenticate } from "../../protocol/www-authenticate.ts";
 
 export interface AcrChallenge {
   /** Where to POST the exchange: the realm's origin + `/oauth2/exchange`. */

@@ -7,11 +7,9 @@
 
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import type { Context, IdentityReport, IdentitySource as ReportedSource, Target } from "../../provider.ts";
-import type { AcrLoginServer } from "./hosts.ts";
-import { allowedKinds, planIdentity, type SourceKind } from "./identity.ts";
+import type { Context, IdentityReport, IdentitySource as ReportedSource } from "../../provider.ts";
+import { allowedKinds, type AcrPlan, type SourceKind } from "./plan.ts";
 import { managedIdentityEndpoint, probeImds } from "./managed-identity.ts";
-import { readAcrSettings } from "./settings.ts";
 
 export const SOURCE_NAMES: Readonly<Record<SourceKind, string>> = {
   "client-secret": "environment service principal (AZURE_CLIENT_SECRET)",
@@ -36,12 +34,11 @@ interface Seen {
 }
 
 export async function describeAcrIdentity(
-  target: Target<AcrLoginServer>,
+  acrPlan: AcrPlan,
   ctx: Context,
   deps: DescribeDeps = { probe: probeImds },
 ): Promise<IdentityReport> {
-  const settings = readAcrSettings(target.settings, target.host.key);
-  const plan = planIdentity(ctx.env, settings, target.details.cloud, ctx.serviceAccount);
+  const { settings, identity: plan } = acrPlan;
   const authority = `authority ${plan.authorityHost}`;
 
   if (ctx.serviceAccount) {

@@ -9,7 +9,8 @@
 
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { ProviderError, type Context } from "../../provider.ts";
-import { describeSource, type IdentityPlan, type IdentitySource } from "./identity.ts";
+import { classify, clip, errorDetail, isNetworkError } from "./errors.ts";
+import { describeSource, type IdentityPlan, type IdentitySource } from "./plan.ts";
 import { managedIdentityEndpoint, probeImds } from "./managed-identity.ts";
 import { failedAnswer, recorderPolicy, recordingHttpClient, SDK_RETRY, type AnswerLog } from "./sdk-http.ts";
 
@@ -24,11 +25,10 @@ export interface EntraToken {
 
 type Sdk = typeof import("@azure/identity");
 
-const MAX_DETAIL = 240;
 
 export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: string): Promise<EntraToken> {
   if (plan.sources.length === 0) {
-    throw new ProviderError(`Azure Container Registry: AZURE_TOKEN_CREDENTIALS leaves no identity to use for ${registry}`);
+    throw new ProviderError(`AZURE_TOKEN_CREDENTIALS leaves no identity to use for ${registry}`);
   }
   const sdk: Sdk = await import("@azure/identity");
   const unavailable: string[] = [];
@@ -55,15 +55,15 @@ export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: 
         const seen = failedAnswer(answer);
         throw new ProviderError(
           seen === null
-            ? `Azure Container Registry: ${who} did not answer for ${what} before the deadline`
-            : `Azure Container Registry: ${who} kept answering ${seen} for ${what} until the deadline`,
+            ? `${who} did not answer for ${what} before the deadline`
+            : `${who} kept answering ${seen} for ${what} until the deadline`,
         );
       }
       const detail = errorDetail(err, ctx);
       const seen = failedAnswer(answer);
       if (seen !== null && isNetworkError(err)) {
         // The SDK calls a body it cannot parse (an error page, garbage) a network error; but an answer came.
-        throw new ProviderError(`Azure Container Registry: ${who} answered ${seen} for ${what}`);
+        throw new ProviderError(`${who} answered ${seen} for ${what}`);
       }
       switch (classify(err, source)) {
         case "unavailable":
@@ -72,23 +72,23 @@ export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: 
           continue;
         case "unreachable":
           throw new ProviderError(
-            `Azure Container Registry: could not reach Entra ID at ${plan.authorityHost} for ${what}: ${detail}`,
+            `could not reach Entra ID at ${plan.authorityHost} for ${what}: ${detail}`,
           );
         case "unusable":
-          throw new ProviderError(`Azure Container Registry: could not use ${what} for ${registry}: ${detail}`);
+          throw new ProviderError(`could not use ${what} for ${registry}: ${detail}`);
         case "refused":
-          throw new ProviderError(`Azure Container Registry: Entra ID refused ${what} for ${registry}: ${detail}`);
+          throw new ProviderError(`Entra ID refused ${what} for ${registry}: ${detail}`);
       }
     }
     if (!token?.token) {
-      throw new ProviderError(`Azure Container Registry: Entra ID returned no token for ${describeSource(source)}`);
+      throw new ProviderError(`Entra ID returned no token for ${describeSource(source)}`);
     }
     ctx.log.secret(token.token);
     ctx.log.debug(`${registry}: Entra ID token from ${source.kind}, expires ${new Date(token.expiresOnTimestamp).toISOString()}`);
     return { token: token.token, expiresOnTimestamp: token.expiresOnTimestamp, source };
   }
   throw new ProviderError(
-    `Azure Container Registry: no Azure identity for ${registry} (${clip(unavailable.join("; "))}); set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, use a workload or managed identity, or run "az login"`,
+    `no Azure identity for ${registry} (${clip(unavailable.join("; "))}); set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, use a workload or managed identity, or run "az login"`,
   );
 }
 
@@ -200,62 +200,3 @@ function makeCredential(
   }
 }
 
-// MSAL reports an authority it cannot reach (DNS, refused, TLS) as these codes or messages.
-const NETWORK =
-  /endpoints_resolution_error|network_error|network unreachable|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|certificate|socket hang up|fetch failed/i;
-
-/**
- * unavailable: the source is not there, try the next one (managed identity, Azure CLI);
- * unreachable: a configured identity whose authority cannot be reached;
- * unusable: a configured identity that cannot be used locally (token file, certificate);
- * refused: Entra ID (or the managed-identity endpoint) said no.
- */
-function isNetworkError(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { errorCode?: unknown } | null)?.errorCode;
-  return NETWORK.test(message) || (typeof code === "string" && NETWORK.test(code));
-}
-
-function classify(err: unknown, source: IdentitySource): "unavailable" | "unreachable" | "unusable" | "refused" {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const code = (err as { errorCode?: unknown } | null)?.errorCode;
-  const network = NETWORK.test(e.message) || (typeof code === "string" && NETWORK.test(code));
-  const unavailable = e.name === "CredentialUnavailableError";
-  if (source.kind === "azure-cli") return unavailable ? "unavailable" : "refused";
-  if (source.kind === "managed-identity") {
-    // The SDK reports every managed-identity failure as "unavailable"; only an
-    // absent or unreachable endpoint really is. A reachable endpoint that says
-    // no (unknown client id, no identity assigned) is a refusal to report.
-    return unavailable && (network || /attempted to use the IMDS endpoint/i.test(e.message)) ? "unavailable" : "refused";
-  }
-  // Sources 1–2 and the service account were chosen because they are configured: never "no identity".
-  if (network) return "unreachable";
-  return unavailable ? "unusable" : "refused";
-}
-
-/** One safe line: the OAuth error code and the first sentence of its description. */
-function errorDetail(err: unknown, ctx: Context): string {
-  let text: string;
-  const response = (err as { errorResponse?: { error?: unknown; errorDescription?: unknown } } | null)?.errorResponse;
-  if (response && typeof response.error === "string") {
-    const description = typeof response.errorDescription === "string" ? response.errorDescription : "";
-    text = `${response.error}: ${description}`;
-  } else {
-    text = err instanceof Error ? err.message : String(err);
-  }
-  // MSAL reshapes Entra's answer as "Error(s): <codes> - Timestamp: … -
-  // Description: AADSTS…: <text> - Trace ID: … - Correlation ID: …": keep the
-  // description, drop the ids and timestamps (noise for a person).
-  const described = /Description:\s*([\s\S]*?)(?:\s+-\s+(?:Trace ID|Correlation ID|Timestamp):|$)/.exec(text);
-  if (described) text = `${text.split(":")[0]}: ${described[1]}`;
-  text = text.split(/\r?\n/).find((line) => line.trim() !== "") ?? text;
-  text = text.replace(/\s*(Trace ID|Correlation ID|Timestamp):.*$/i, "");
-  for (const secret of [ctx.env.AZURE_CLIENT_SECRET, ctx.env.AZURE_CLIENT_CERTIFICATE_PASSWORD, ctx.serviceAccount?.token]) {
-    if (secret && secret.length >= 6) text = text.split(secret).join("[redacted]");
-  }
-  return clip(text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim());
-}
-
-function clip(text: string): string {
-  return text.length > MAX_DETAIL ? text.slice(0, MAX_DETAIL) + "…" : text;
-}

@@ -31,7 +31,7 @@ export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function readAcrSettings(settings: RegistrySettings, where: string): AcrSettings {
   const fail = (problem: string): never => {
-    throw new ProviderError(`Azure Container Registry: configuration for ${where}: ${problem}`);
+    throw new ProviderError(`configuration for ${where}: ${problem}`);
   };
   const text = (key: string, pattern: RegExp, what: string): string | null => {
     const v = settings[key];

@@ -5,7 +5,7 @@
 
 import type { Context, IdentityReport, IdentitySource, Target } from "../../provider.ts";
 import type { EcrTarget } from "./hosts.ts";
-import { planEcr } from "./plan.ts";
+import { planEcr, type EcrPlan } from "./plan.ts";
 import { readSettings } from "./settings.ts";
 
 const PROBE_MS = 1000;
@@ -15,26 +15,32 @@ export type MetadataProbe = (endpoint: string, timeoutMs: number) => Promise<{ r
 
 export async function describeEcrIdentity(
   target: Target<EcrTarget>,
+  plan: EcrPlan,
   ctx: Context,
   probe: MetadataProbe = probeInstanceMetadata,
 ): Promise<IdentityReport> {
+  // The same chain walked again, this time noting every step (the plan itself stops at the first find).
   const sources: IdentitySource[] = [];
   const settings = readSettings(target.settings, target.registry);
-  let plan;
   try {
-    plan = planEcr(settings, ctx, sources);
-  } catch (err) {
-    // The step that failed is in `sources` with the reason.
-    if (sources.length === 0) throw err;
-    return { sources, used: null };
+    planEcr(settings, ctx, sources);
+  } catch {
+    // A step configured wrong after the plan was made (a file edited meanwhile): it is in `sources` with its reason.
   }
-  const used = sources.find((s) => s.found) ?? null;
+  const leaf = plan.leaf;
+  if (leaf.kind === "none" && !sources.some((s) => s.detail === leaf.reason)) {
+    sources.push({ name: "AWS identity", found: false, detail: leaf.reason });
+  }
+  // What the fetch ends with: the registry's role when one is set, else the plan's own source.
+  const usedName = settings.roleArn !== undefined ? sources.at(-1)?.name : sources.find((s) => s.found)?.name;
+  const used = sources.find((s) => s.name === usedName) ?? null;
   if (plan.leaf.kind === "instance-metadata" && used !== null) {
+    const step = sources.find((s) => s.name === "EC2 instance metadata")!;
     const timeoutMs = Math.min(PROBE_MS, ctx.deadline - ctx.now().getTime());
     const endpoint = plan.leaf.endpoint;
     const answer = timeoutMs > 0 ? await probe(endpoint, timeoutMs).catch(() => null) : null;
-    used.found = answer?.role != null;
-    used.detail =
+    step.found = answer?.role != null;
+    step.detail =
       timeoutMs <= 0
         ? "not checked: no time left before the deadline"
         : answer === null
@@ -42,10 +48,9 @@ export async function describeEcrIdentity(
           : answer.role === null
             ? `${endpoint} answers, but the instance has no IAM role`
             : `instance profile role ${answer.role} (${endpoint})`;
-    if (!used.found) return { sources, used: null };
+    if (!step.found) return { sources, used: null };
   }
-  // With a role from the registry's settings, that role is what the fetch ends with.
-  return { sources, used: settings.roleArn !== undefined ? sources.at(-1)!.name : (used?.name ?? null) };
+  return { sources, used: used?.name ?? null };
 }
 
 /** IMDSv2: a session token (kept in memory only), then the role name. */

@@ -6,6 +6,7 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { Context, Credential, Target } from "../../provider.ts";
 import { ProviderError } from "../../provider.ts";
+import { summarize } from "../../summary.ts";
 import { describeFailure } from "./errors.ts";
 import { describeTarget, type EcrTarget } from "./hosts.ts";
 import { ECS_CONTAINER_HOST, type EcrPlan, type Leaf } from "./plan.ts";
@@ -176,6 +177,8 @@ async function credentialsFor(plan: EcrPlan, base: ClientBase, ctx: Context): Pr
     case "instance-metadata":
       credentials = sdk.fromInstanceMetadata({ timeout, maxRetries: base.maxAttempts - 1, logger });
       break;
+    case "none":
+      throw new ProviderError(leaf.reason);
     case "pod":
       credentials = sdk.fromWebToken({
         roleArn: leaf.roleArn,
@@ -250,18 +253,12 @@ export function hasEndpointOverride(env: Context["env"], service: "ECR" | "ECR_P
   return Boolean(env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL);
 }
 
-function describeLogged(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value instanceof Error) return `${value.name}: ${value.message}`.replace(/\s+/g, " ").slice(0, 300);
-  return "[object]";
-}
-
 /**
  * The SDK's own logging goes to our debug log, and only its warnings and
  * errors as plain text: info-level entries carry whole responses (tokens).
  */
 function sdkLogger(ctx: Context): SdkLogger {
-  const text = (content: unknown[]) => content.map(describeLogged).join(" ");
+  const text = (content: unknown[]) => content.map((c) => (typeof c === "string" || c instanceof Error ? summarize(c, [], 300) : "[object]")).join(" ");
   return {
     debug: () => {},
     info: () => {},

@@ -7,9 +7,10 @@
 
 import { existsSync } from "node:fs";
 import { shortHash } from "../../hash.ts";
-import { ProviderError, parseBoolean, type Context, type IdentitySource } from "../../provider.ts";
-import { jwtClaims } from "../../resolve.ts";
+import { parseBoolean } from "../../env.ts";
 import { readTextOrNull } from "../../fsutil.ts";
+import { jwtStringClaim } from "../../jwt.ts";
+import { ProviderError, type Context, type IdentitySource, type Plan } from "../../provider.ts";
 import { ROLE_ANNOTATION, ROLE_ARN, type EcrSettings } from "./settings.ts";
 import { hasProfile, mergedProfile, readSharedFiles, type Section, type SharedFiles } from "./shared-files.ts";
 
@@ -25,7 +26,9 @@ export type Leaf =
   | { kind: "process"; profile: string }
   | { kind: "container"; fullUri?: string; relativeUri?: string; tokenFile?: string; token?: boolean }
   | { kind: "instance-metadata"; endpoint: string }
-  | { kind: "pod"; roleArn: string };
+  | { kind: "pod"; roleArn: string }
+  /** No identity, where anonymous pulls work (ECR Public): fetch fails with the reason, the client goes on without. */
+  | { kind: "none"; reason: string };
 
 /** One sts:AssumeRole, made with the credentials below it. */
 export interface RoleStep {
@@ -37,13 +40,8 @@ export interface RoleStep {
   durationSeconds?: number;
 }
 
-export interface EcrPlan {
-  /** Short, stable, secret-free: names the principal (part of the token cache key). */
-  key: string;
-  /** For people: the identity source a fetch will use. */
-  source: string;
-  /** True when the pod's service-account token is what gets exchanged. */
-  pod: boolean;
+/** The contract's plan (key, source, pod) plus the steps fetch follows. */
+export interface EcrPlan extends Plan {
   leaf: Leaf;
   /** Roles assumed in this order on top of the leaf's credentials. */
   roles: RoleStep[];
@@ -102,6 +100,20 @@ export function planEcr(settings: EcrSettings, ctx: Pick<Context, "env" | "servi
     explain?.push({ name: `role ${settings.roleArn} (from the configuration file)`, found: true, detail: `assumed with ${chosen.source}` });
   }
   return { key, source, pod: false, leaf: chosen.leaf, roles, ...paths };
+}
+
+/** Where anonymous pulls work and no identity can be planned: the reason, for the debug log and doctor. */
+export function anonymousPlan(reason: string): EcrPlan {
+  return {
+    key: "anonymous",
+    source: `no identity (${reason})`,
+    pod: false,
+    anonymousOnFailure: true,
+    leaf: { kind: "none", reason },
+    roles: [],
+    configPath: "",
+    credentialsPath: "",
+  };
 }
 
 /** The role a pod's token is exchanged for: the annotation, else AWS_ECR_ROLE_ARN (an empty value counts as unset). */
@@ -249,8 +261,8 @@ function webIdentity(profile: string, merged: Section, env: Context["env"], useE
   const session = pick("AWS_ROLE_SESSION_NAME", "role_session_name");
   // The token's subject names who the token speaks for; the file is read again at fetch.
   const token = readTextOrNull(tokenFile.value)?.trim() ?? "";
-  const sub = jwtClaims(token)?.sub;
-  const who = typeof sub === "string" && sub !== "" ? `sub=${sub}` : `file=${tokenFile.value}`;
+  const sub = jwtStringClaim(token, "sub");
+  const who = sub !== null ? `sub=${sub}` : `file=${tokenFile.value}`;
   return {
     leaf: { kind: "web-identity", roleArn: role.value, tokenFile: tokenFile.value, ...(session ? { sessionName: session.value } : {}) },
     roles: [],

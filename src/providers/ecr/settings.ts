@@ -33,3 +33,19 @@ export function readSettings(settings: RegistrySettings, registry: string): EcrS
   if (roleArn !== undefined) out.roleArn = roleArn;
   return out;
 }
+
+export const HELP_TEXT = `Settings (configuration file, "registries": { "<host>": { … } }):
+  profile                  AWS profile to use for this registry (as the AWS CLI's --profile)
+  roleArn                  IAM role to assume for this registry
+  alias                    the ECR host this name stands for (PrivateLink endpoint, custom domain)
+Environment:
+  AWS_ECR_CACHE_DIR        token cache directory, when CCH_CACHE_DIR is not set
+  AWS_ECR_DISABLE_CACHE    any non-empty value: do not cache tokens
+  AWS_ECR_IGNORE_CREDS_STORAGE=true   store and erase succeed and save nothing
+  AWS_ECR_ROLE_ARN         kubelet service-account mode: the role for a service account without
+                           the ${ROLE_ANNOTATION} annotation (with neither: the node's identity)
+  AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, …
+                           identity, in the AWS CLI's order: environment keys, the profile's role,
+                           web identity, SSO, shared credentials, credential_process, container, instance
+  AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECR_PUBLIC, AWS_ENDPOINT_URL_STS   API endpoint overrides
+`;

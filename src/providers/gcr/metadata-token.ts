@@ -7,7 +7,7 @@
 
 import { ProviderError, type Context } from "../../provider.ts";
 import { scrub } from "./errors.ts";
-import type { AccessToken } from "./token.ts";
+import type { AccessToken } from "./plan.ts";
 
 const TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token";
 const MAX_BODY_BYTES = 1 << 16;

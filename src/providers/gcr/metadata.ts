@@ -7,7 +7,7 @@
 // `Metadata-Flavor: Google` answer.
 
 import { ProviderError } from "../../provider.ts";
-import type { MetadataDetection } from "./adc.ts";
+import type { MetadataDetection } from "./plan.ts";
 
 export const PROBE_TIMEOUT_MS = 500;
 

@@ -5,7 +5,7 @@
 
 import { ProviderError, type Context } from "../../provider.ts";
 import { describeGoogleError, scrub } from "./errors.ts";
-import type { AccessToken } from "./token.ts";
+import type { AccessToken } from "./plan.ts";
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";

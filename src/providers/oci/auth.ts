@@ -7,10 +7,11 @@ import { readFileSync } from "node:fs";
 import { ProviderError, type Context } from "../../provider.ts";
 import { expandHome } from "./config-file.ts";
 import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
-import type { Plan } from "./identity.ts";
+import type { NodePlan } from "./plan.ts";
+import { isAbort, reason } from "./errors.ts";
 import { okeSessionAuth } from "./oke.ts";
 import { metadataWaitCapMs } from "./platform.ts";
-import { federationOverride, TITLE } from "./settings.ts";
+import { federationOverride } from "./settings.ts";
 
 /** No identity found in automatic mode: not looked for again, for this identity, for this long. */
 const NO_IDENTITY_RECUR_MS = 60_000;
@@ -18,7 +19,7 @@ const NO_IDENTITY_RECUR_MS = 60_000;
 type Common = typeof OciCommon;
 export type AuthProvider = OciCommon.AuthenticationDetailsProvider;
 
-export async function buildAuth(common: Common, plan: Plan, ctx: Context): Promise<AuthProvider> {
+export async function buildAuth(common: Common, plan: NodePlan, ctx: Context): Promise<AuthProvider> {
   switch (plan.kind) {
     case "api_key":
       return apiKey(common, plan, ctx);
@@ -43,10 +44,10 @@ function readTokenFile(path: string): string {
     token = readFileSync(path, "utf8").trim();
   } catch {
     throw new ProviderError(
-      `${TITLE}: OKE workload identity: cannot read the service account token ${path} (set CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE)`,
+      `OKE workload identity: cannot read the service account token ${path} (set CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE)`,
     );
   }
-  if (token === "") throw new ProviderError(`${TITLE}: OKE workload identity: the service account token ${path} is empty`);
+  if (token === "") throw new ProviderError(`OKE workload identity: the service account token ${path} is empty`);
   return token;
 }
 
@@ -72,29 +73,29 @@ function apiKey(common: Common, plan: ConfigPlan, ctx: Context): AuthProvider {
  */
 function sessionToken(plan: ConfigPlan, ctx: Context): AuthProvider {
   const token = readProfileFile(plan, "security_token_file", ctx).trim();
-  if (token === "") throw new ProviderError(`${TITLE}: the security_token_file of profile [${plan.profile}] is empty`);
+  if (token === "") throw new ProviderError(`the security_token_file of profile [${plan.profile}] is empty`);
   const pem = readProfileFile(plan, "key_file", ctx);
   const passphrase = plan.values.get("pass_phrase") ?? null;
   return { getKeyId: async () => `ST$${token}`, getPrivateKey: () => pem, getPassphrase: () => passphrase };
 }
 
-type ConfigPlan = Extract<Plan, { kind: "api_key" | "session_token" }>;
+type ConfigPlan = Extract<NodePlan, { kind: "api_key" | "session_token" }>;
 
 function readProfileFile(plan: ConfigPlan, key: string, ctx: Context): string {
   const path = expandHome(plan.values.get(key)!, ctx.env.HOME);
   try {
     return readFileSync(path, "utf8");
   } catch {
-    throw new ProviderError(`${TITLE}: cannot read ${key} ${path} of profile [${plan.profile}] in ${plan.configPath}`);
+    throw new ProviderError(`cannot read ${key} ${path} of profile [${plan.profile}] in ${plan.configPath}`);
   }
 }
 
-async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "instance_principal" }>, ctx: Context) {
+async function instancePrincipal(common: Common, plan: Extract<NodePlan, { kind: "instance_principal" }>, ctx: Context) {
   const tried = plan.tried;
   // Off OCI the metadata service stays silent: remember that rather than probe on every get.
   const noIdentity = (why: string) =>
     new ProviderError(
-      `${TITLE}: no OCI identity found; tried ${[...tried, `instance principal (${why.replace(`${TITLE}: `, "")})`].join(", ")}. ` +
+      `no OCI identity found; tried ${[...tried, `instance principal (${why})`].join(", ")}. ` +
         `Configure one (e.g. an API key in ~/.oci/config) or set "auth" for this registry`,
       { recurForMs: NO_IDENTITY_RECUR_MS },
     );
@@ -105,7 +106,7 @@ async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "in
   // briefly (platform.ts); once it has answered, the whole deadline applies.
   if (federation === undefined || plan.automatic) {
     const region = await metadataRegion(plan, metadataWaitCapMs(plan.automatic), ctx).catch((err: unknown) => {
-      throw plan.automatic ? noIdentity(reason(err)) : new ProviderError(`${TITLE}: instance principal: ${reason(err)}`);
+      throw plan.automatic ? noIdentity(reason(err)) : new ProviderError(`instance principal: ${reason(err)}`);
     });
     federation ??= federationEndpointFor(common, region);
   }
@@ -119,13 +120,13 @@ async function instancePrincipal(common: Common, plan: Extract<Plan, { kind: "in
     if (plan.automatic) throw noIdentity(reason(err));
     if (err instanceof ProviderError) throw err;
     throw new ProviderError(
-      `${TITLE}: instance principal: cannot read the instance identity from ${plan.metadataUrl}: ${reason(err)}`,
+      `instance principal: cannot read the instance identity from ${plan.metadataUrl}: ${reason(err)}`,
     );
   }
 }
 
 /** `instance/region` of the metadata service: a region key (iad) or id (us-ashburn-1). */
-async function metadataRegion(plan: Extract<Plan, { kind: "instance_principal" }>, capMs: number, ctx: Context): Promise<string> {
+async function metadataRegion(plan: Extract<NodePlan, { kind: "instance_principal" }>, capMs: number, ctx: Context): Promise<string> {
   const url = plan.metadataUrl + "instance/region";
   const ms = remainingMs(ctx, capMs);
   let res: Response;
@@ -151,7 +152,7 @@ function federationEndpointFor(common: Common, regionText: string): string {
   const region = common.Region.fromRegionId(id);
   if (!region) {
     throw new ProviderError(
-      `${TITLE}: unknown realm: this instance is in region "${id}", which oci-common does not know; ` +
+      `unknown realm: this instance is in region "${id}", which oci-common does not know; ` +
         `describe it in OCI_REGION_METADATA or ~/.oci/regions-config.json, or set CCH_OCI_FEDERATION_ENDPOINT`,
     );
   }
@@ -162,24 +163,6 @@ function sdkCall<T>(what: string, build: () => T): T {
   try {
     return build();
   } catch (err) {
-    throw new ProviderError(`${TITLE}: ${what}: ${reason(err)}`);
+    throw new ProviderError(`${what}: ${reason(err)}`);
   }
-}
-
-export function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
-}
-
-/** An error's message as one short line; SDK errors are sometimes plain strings or objects. */
-export function reason(err: unknown): string {
-  let text: string;
-  if (err instanceof Error) text = err.message;
-  else if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
-    text = (err as { message: string }).message;
-  } else text = String(err);
-  text = text
-    .replace(/-----BEGIN[\s\S]*?-----END[^-]*-----/g, "[key]")
-    .replace(/\s+/g, " ")
-    .trim();
-  return text.length > 300 ? text.slice(0, 297) + "..." : text;
 }

@@ -11,7 +11,7 @@
 
 import { format } from "node:util";
 import { ProviderError, type Context } from "../../provider.ts";
-import { TITLE } from "./settings.ts";
+
 
 const MARGIN_MS = 100;
 
@@ -32,7 +32,7 @@ export async function withDeadline<T>(work: Promise<T>, ctx: Context, what: stri
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const limit = new Promise<never>((_, reject) => {
-    const fail = () => reject(new ProviderError(`${TITLE}: ${what} did not answer within ${seconds(ms)}`));
+    const fail = () => reject(new ProviderError(`${what} did not answer within ${seconds(ms)}`));
     timer = setTimeout(fail, ms);
     onAbort = fail;
     if (ctx.signal.aborted) fail();

@@ -4,11 +4,12 @@
 // fingerprints, paths and region names are not secrets; key material, session
 // tokens and service account tokens are never read into the report).
 
+import { jwtStringClaim } from "../../jwt.ts";
 import { existsSync, readFileSync } from "node:fs";
 import type { Context, IdentityReport, IdentitySource, Target } from "../../provider.ts";
 import { chooseProfile, expandHome, locateConfig, profileSettings, readOciConfig } from "./config-file.ts";
 import type { OcirHost } from "./hosts.ts";
-import { choosePlan, type Plan } from "./identity.ts";
+import { choosePlan, type NodePlan, type OciPlan } from "./plan.ts";
 import { metadataWaitCapMs } from "./platform.ts";
 import { metadataBaseUrl, proxymuxUrl, readSettings, serviceAccountTokenFile, type OciSettings } from "./settings.ts";
 
@@ -21,7 +22,12 @@ export const SOURCE = {
 
 type Env = Context["env"];
 
-export async function describeOciIdentity(target: Target<OcirHost>, ctx: Context): Promise<IdentityReport> {
+/**
+ * Every OCI identity source and whether it is here; `used` is the one the
+ * plan chose. Without a plan (none could be made: doctor still lists what it
+ * looked at) the same choice is attempted here to say why.
+ */
+export async function describeOciIdentity(target: Target<OcirHost>, ctx: Context, given?: OciPlan): Promise<IdentityReport> {
   const env = ctx.env;
   let settings: OciSettings;
   try {
@@ -30,12 +36,14 @@ export async function describeOciIdentity(target: Target<OcirHost>, ctx: Context
     return { sources: [{ name: "configuration", found: false, detail: message(err) }], used: null };
   }
   const sources: IdentitySource[] = [configSource(settings, env), resourceSource(env), okeSource(env), await instanceSource(ctx)];
-  let plan: Plan | null = null;
+  let plan: NodePlan | null = given?.kind === "node" ? given.node : null;
   let why = "";
-  try {
-    plan = choosePlan(settings, env);
-  } catch (err) {
-    why = message(err);
+  if (plan === null) {
+    try {
+      plan = choosePlan(settings, env);
+    } catch (err) {
+      why = message(err);
+    }
   }
   const used = plan === null ? null : sourceOf(plan);
   if (plan === null && why) sources[0] = { ...sources[0]!, detail: `${sources[0]!.detail}; ${why}` };
@@ -44,7 +52,7 @@ export async function describeOciIdentity(target: Target<OcirHost>, ctx: Context
   return { sources, used: found ? used : null };
 }
 
-function sourceOf(plan: Plan): string {
+function sourceOf(plan: NodePlan): string {
   switch (plan.kind) {
     case "api_key":
     case "session_token":
@@ -113,9 +121,8 @@ function okeSource(env: Env): IdentitySource {
 /** The token's `sub` (system:serviceaccount:<ns>:<name>): who, not the token. */
 function subjectOf(path: string): string {
   try {
-    const payload = readFileSync(path, "utf8").trim().split(".")[1] ?? "";
-    const sub: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")).sub;
-    return typeof sub === "string" && /^[\w:.-]{1,300}$/.test(sub) ? sub : "";
+    const sub = jwtStringClaim(readFileSync(path, "utf8").trim(), "sub");
+    return sub !== null && /^[\w:.-]{1,300}$/.test(sub) ? sub : "";
   } catch {
     return "";
   }

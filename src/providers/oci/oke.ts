@@ -20,15 +20,16 @@
 // Context. So the exchange is done with fetch here, and signing stays with the
 // SDK's DefaultRequestSigner (token.ts), exactly as for other session tokens.
 
+import { jwtClaims } from "../../jwt.ts";
 import { generateKeyPair } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { promisify } from "node:util";
 import { ProviderError, type Context } from "../../provider.ts";
-import type { AuthProvider } from "./auth.ts";
-import { isAbort, reason } from "./auth.ts";
+import type { AuthenticationDetailsProvider as AuthProvider } from "oci-common";
+import { isAbort, reason } from "./errors.ts";
 import { fetchSignal, remainingMs, seconds } from "./deadline.ts";
-import { kubernetesCaFile, proxymuxUrl, TITLE } from "./settings.ts";
+import { kubernetesCaFile, proxymuxUrl } from "./settings.ts";
 
 const PATH = "/resourcePrincipalSessionTokens";
 const MAX_BODY_BYTES = 1 << 20;
@@ -44,7 +45,7 @@ export interface OkeExchange {
 /** Exchanges a service account token for an RPST and returns a signer identity for it. */
 export async function okeSessionAuth(req: OkeExchange, ctx: Context): Promise<AuthProvider> {
   const base = proxymuxUrl(ctx.env);
-  if (!base.ok) throw new ProviderError(`${TITLE}: OKE workload identity: ${base.reason}`);
+  if (!base.ok) throw new ProviderError(`OKE workload identity: ${base.reason}`);
   const url = base.url + PATH;
   const caPath = kubernetesCaFile(ctx.env);
   let ca: string;
@@ -52,7 +53,7 @@ export async function okeSessionAuth(req: OkeExchange, ctx: Context): Promise<Au
     ca = readFileSync(caPath, "utf8");
   } catch {
     throw new ProviderError(
-      `${TITLE}: OKE workload identity: cannot read the cluster CA ${caPath} (set CCH_OCI_KUBERNETES_CA_FILE); ${HINT}`,
+      `OKE workload identity: cannot read the cluster CA ${caPath} (set CCH_OCI_KUBERNETES_CA_FILE); ${HINT}`,
     );
   }
   // A fresh session key per exchange, as the SDK does (refreshKeys before every call).
@@ -80,8 +81,8 @@ export async function okeSessionAuth(req: OkeExchange, ctx: Context): Promise<Au
     });
     body = await res.text();
   } catch (err) {
-    if (isAbort(err)) throw new ProviderError(`${TITLE}: the OKE proxymux (${url}) did not answer within ${seconds(ms)}`);
-    throw new ProviderError(`${TITLE}: cannot reach the OKE proxymux at ${url}: ${reason(err)}`);
+    if (isAbort(err)) throw new ProviderError(`the OKE proxymux (${url}) did not answer within ${seconds(ms)}`);
+    throw new ProviderError(`cannot reach the OKE proxymux at ${url}: ${reason(err)}`);
   }
   if (res.status !== 200) throw statusError(res.status, url, req.whose);
   const rpst = parseProxymuxBody(body, ctx.now());
@@ -92,11 +93,11 @@ export async function okeSessionAuth(req: OkeExchange, ctx: Context): Promise<Au
 function statusError(status: number, url: string, whose: string): ProviderError {
   if (status === 401 || status === 403) {
     return new ProviderError(
-      `${TITLE}: the OKE proxymux (${url}) refused ${whose} (HTTP ${status}); ${HINT}, ` +
+      `the OKE proxymux (${url}) refused ${whose} (HTTP ${status}); ${HINT}, ` +
         `and the token's audience must be one the cluster's API server accepts`,
     );
   }
-  return new ProviderError(`${TITLE}: the OKE proxymux (${url}) answered HTTP ${status}; ${HINT}`);
+  return new ProviderError(`the OKE proxymux (${url}) answered HTTP ${status}; ${HINT}`);
 }
 
 /**
@@ -105,7 +106,7 @@ function statusError(status: number, url: string, whose: string): ProviderError 
  * signature). Never echoes the body: it holds a credential.
  */
 export function parseProxymuxBody(body: string, now: Date): string {
-  const bad = (what: string) => new ProviderError(`${TITLE}: the OKE proxymux sent an unusable answer (${what})`);
+  const bad = (what: string) => new ProviderError(`the OKE proxymux sent an unusable answer (${what})`);
   if (body.length > MAX_BODY_BYTES) throw bad("larger than 1 MiB");
   let data: unknown;
   try {
@@ -116,14 +117,9 @@ export function parseProxymuxBody(body: string, now: Date): string {
   const token = (data as { token?: unknown } | null)?.token;
   if (typeof token !== "string" || !token.startsWith("ST$") || token.length <= 3) throw bad("no ST$ token");
   const rpst = token.slice(3);
-  const parts = rpst.split(".");
-  if (parts.length !== 3 || /\s/.test(rpst)) throw bad("the session token is not a JWT");
-  let exp: unknown;
-  try {
-    exp = (JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { exp?: unknown }).exp;
-  } catch {
-    throw bad("the session token is not a JWT");
-  }
+  const claims = /\s/.test(rpst) ? null : jwtClaims(rpst);
+  if (claims === null) throw bad("the session token is not a JWT");
+  const exp = claims.exp;
   if (typeof exp === "number" && exp * 1000 <= now.getTime()) throw bad("the session token has already expired");
   return rpst;
 }

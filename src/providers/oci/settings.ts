@@ -67,7 +67,7 @@ export function parseAuthKind(value: string, where: string): AuthKind {
   const v = value.trim().toLowerCase();
   const kind = ALIASES[v] ?? v;
   if ((AUTH_KINDS as readonly string[]).includes(kind)) return kind as AuthKind;
-  throw new ProviderError(`${TITLE}: ${where}: unknown auth "${value}" (expected ${AUTH_KINDS.join(", ")})`);
+  throw new ProviderError(`${where}: unknown auth "${value}" (expected ${AUTH_KINDS.join(", ")})`);
 }
 
 export function readSettings(settings: RegistrySettings, env: Env): OciSettings {
@@ -75,7 +75,7 @@ export function readSettings(settings: RegistrySettings, env: Env): OciSettings 
     const v = settings[key];
     if (v === undefined) return undefined;
     if (typeof v !== "string" || v.trim() === "")
-      throw new ProviderError(`${TITLE}: setting "${key}" must be a non-empty string`);
+      throw new ProviderError(`setting "${key}" must be a non-empty string`);
     return v.trim();
   };
   const auth = str("auth");
@@ -98,7 +98,7 @@ export function readSettings(settings: RegistrySettings, env: Env): OciSettings 
  */
 export function checkEndpoint(value: string, where: string): string {
   const url = parseSecretEndpoint(value);
-  if (!url) throw new ProviderError(`${TITLE}: ${where} must be an https URL, or http to 127.0.0.1 (no user, query or fragment)`);
+  if (!url) throw new ProviderError(`${where} must be an https URL, or http to 127.0.0.1 (no user, query or fragment)`);
   return url.href.replace(/\/+$/, "");
 }
 

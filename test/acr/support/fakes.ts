@@ -2,7 +2,7 @@
 // Each counts its calls and can be told to refuse or to hang.
 
 import type { Server } from "bun";
-import { decodeJwtClaims } from "../../../src/providers/acr/jwt.ts";
+import { jwtClaims } from "../../../src/jwt.ts";
 import { makeJwt, nowSeconds } from "./jwt.ts";
 import type { TestCa } from "../../support/tls.ts";
 
@@ -146,7 +146,7 @@ export function startFakeEntra(ca: TestCa): FakeEntra {
       const assertionOk = client_assertion
         ? trusted === undefined
           ? clientId === CLIENT_ID
-          : decodeJwtClaims(client_assertion)?.sub === trusted
+          : jwtClaims(client_assertion)?.sub === trusted
         : false;
       const secretOk = clientId === CLIENT_ID && client_secret === CLIENT_SECRET;
       if (fake.mode === "refuse" || !(secretOk || assertionOk)) {
@@ -294,7 +294,7 @@ export function startFakeAcr(service: string, accepts: (accessToken: string) => 
           );
         }
         // The refresh token names the identity it was issued to, so tests can tell whose it is.
-        const appid = decodeJwtClaims(access_token)?.appid ?? null;
+        const appid = jwtClaims(access_token)?.appid ?? null;
         const refresh =
           fake.fixedRefreshToken ?? makeJwt({ jti: crypto.randomUUID(), aud: service, appid, exp: nowSeconds() + fake.lifetime });
         fake.issued.push(refresh);

@@ -17,12 +17,12 @@ import { ProviderError } from "../../provider.ts";
 import { readAcrChallenge, type AcrChallenge } from "./challenge.ts";
 import { getEntraToken, type EntraToken } from "./entra.ts";
 import type { AcrLoginServer } from "./hosts.ts";
-import { describeSource, planIdentity } from "./identity.ts";
-import { jwtExpiry, jwtStringClaim } from "./jwt.ts";
-import { readAcrSettings } from "./settings.ts";
+import { networkError, registryErrorDetail } from "./errors.ts";
+import { describeSource } from "./plan.ts";
+import type { AcrPlan } from "./plan.ts";
+import { jwtExpiry, jwtStringClaim } from "../../jwt.ts";
 
 export const ACR_USERNAME = "00000000-0000-0000-0000-000000000000";
-const TITLE = "Azure Container Registry";
 const MAX_BODY = 256 * 1024;
 const EARLY_MS = 250;
 
@@ -32,12 +32,12 @@ export interface ExchangeDeps {
 
 export async function fetchAcrCredential(
   target: Target<AcrLoginServer>,
+  acrPlan: AcrPlan,
   outer: Context,
   deps: ExchangeDeps = { getEntraToken },
 ): Promise<Credential> {
   const ctx = finishEarly(outer);
-  const settings = readAcrSettings(target.settings, target.host.key);
-  const plan = planIdentity(ctx.env, settings, target.details.cloud, ctx.serviceAccount);
+  const { settings, identity: plan } = acrPlan;
   const endpoint = settings.endpoint ?? new URL(`https://${target.registry}`);
   const login = target.registry;
 
@@ -51,7 +51,7 @@ export async function fetchAcrCredential(
   ctx.log.secret(refreshToken);
   if (ctx.serviceAccount && refreshToken === ctx.serviceAccount.token) {
     // A broken or hostile front end echoing the pod's token: never cache it, never hand it out.
-    throw new ProviderError(`${TITLE}: ${login} answered the token exchange with the pod's own service account token`);
+    throw new ProviderError(`${login} answered the token exchange with the pod's own service account token`);
   }
 
   const expiresAt = jwtExpiry(refreshToken);
@@ -87,15 +87,15 @@ async function askChallenge(endpoint: URL, login: string, ctx: Context): Promise
   }
   await res.body?.cancel().catch(() => {});
   if (res.status >= 500) {
-    throw new ProviderError(`${TITLE}: ${url.origin}/v2/ failed with HTTP ${res.status} (a server error at the registry)`);
+    throw new ProviderError(`${url.origin}/v2/ failed with HTTP ${res.status} (a server error at the registry)`);
   }
   if (res.status !== 401) {
     throw new ProviderError(
-      `${TITLE}: unexpected answer from ${url.origin}/v2/: HTTP ${res.status} where a 401 challenge was expected (is ${login} an ACR login server?)`,
+      `unexpected answer from ${url.origin}/v2/: HTTP ${res.status} where a 401 challenge was expected (is ${login} an ACR login server?)`,
     );
   }
   const checked = readAcrChallenge(res.headers.get("www-authenticate"), endpoint, login);
-  if (!checked.ok) throw new ProviderError(`${TITLE}: unexpected challenge from ${url.origin}/v2/: ${checked.problem}`);
+  if (!checked.ok) throw new ProviderError(`unexpected challenge from ${url.origin}/v2/: ${checked.problem}`);
   return checked.challenge;
 }
 
@@ -119,24 +119,24 @@ async function exchange(challenge: AcrChallenge, entra: EntraToken, login: strin
   const body = await readBody(res, ctx);
   if (res.status >= 500) {
     throw new ProviderError(
-      `${TITLE}: ${login} failed the token exchange with HTTP ${res.status} (a server error; kubelet and docker ask again later)`,
+      `${login} failed the token exchange with HTTP ${res.status} (a server error; kubelet and docker ask again later)`,
     );
   }
   if (res.status !== 200) {
     const detail = registryErrorDetail(body, [entra.token]);
     const hint = res.status === 401 || res.status === 403 ? `; does this identity have the AcrPull role on ${login}?` : "";
     throw new ProviderError(
-      `${TITLE}: ${login} refused the token exchange for ${describeSource(entra.source)} (HTTP ${res.status}${detail ? `: ${detail}` : ""})${hint}`,
+      `${login} refused the token exchange for ${describeSource(entra.source)} (HTTP ${res.status}${detail ? `: ${detail}` : ""})${hint}`,
     );
   }
   let refresh: unknown;
   try {
     refresh = (JSON.parse(body) as { refresh_token?: unknown } | null)?.refresh_token;
   } catch {
-    throw new ProviderError(`${TITLE}: ${login} answered the token exchange with a body that is not JSON`);
+    throw new ProviderError(`${login} answered the token exchange with a body that is not JSON`);
   }
   if (typeof refresh !== "string" || refresh === "" || /\s/.test(refresh)) {
-    throw new ProviderError(`${TITLE}: ${login} answered the token exchange without a refresh token`);
+    throw new ProviderError(`${login} answered the token exchange without a refresh token`);
   }
   return refresh;
 }
@@ -148,28 +148,4 @@ async function readBody(res: Response, ctx: Context): Promise<string> {
   } catch (err) {
     throw networkError("the token exchange answer was cut short", err, ctx);
   }
-}
-
-/** `{"errors":[{"code","message"}]}` (the Distribution error shape ACR uses), or OAuth `{"error","error_description"}`. */
-function registryErrorDetail(body: string, secrets: string[]): string {
-  let text = "";
-  try {
-    const data = JSON.parse(body) as Record<string, unknown>;
-    const first = Array.isArray(data.errors) ? (data.errors[0] as Record<string, unknown> | undefined) : undefined;
-    if (first) text = [first.code, first.message].filter((x) => typeof x === "string" && x).join(": ");
-    else if (typeof data.error === "string")
-      text = [data.error, data.error_description].filter((x) => typeof x === "string" && x).join(": ");
-  } catch {
-    // Not JSON: say nothing rather than echo an unknown body.
-  }
-  for (const s of secrets) text = text.split(s).join("[redacted]");
-  // Anything shaped like a JWT is masked too: a front end may echo tokens back.
-  text = text.replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[redacted]").replace(/[\u0000-\u001f\u007f]+/g, " ");
-  return text.length > 200 ? text.slice(0, 200) + "…" : text;
-}
-
-function networkError(what: string, err: unknown, ctx: Context): ProviderError {
-  if (ctx.signal.aborted) return new ProviderError(`${TITLE}: ${what}: no answer before the deadline`);
-  const cause = err instanceof Error ? err.message.split("\n")[0] : String(err);
-  return new ProviderError(`${TITLE}: ${what}: ${cause}`);
 }

@@ -16,11 +16,11 @@
 // for the client and tenant its service account's annotations name.
 // Pure: no SDK, no I/O.
 
-import { createHash } from "node:crypto";
-import { ProviderError, type Context, type ServiceAccountIdentity } from "../../provider.ts";
-import { AUTHORITY_HOSTS, type AzureCloud } from "./hosts.ts";
-import { decodeJwtClaims } from "./jwt.ts";
-import { CLIENT_ID_PATTERN, TENANT_PATTERN, type AcrSettings } from "./settings.ts";
+import { shortHash } from "../../hash.ts";
+import { ProviderError, type Context, type Plan, type ServiceAccountIdentity, type Target } from "../../provider.ts";
+import { AUTHORITY_HOSTS, type AcrLoginServer, type AzureCloud } from "./hosts.ts";
+import { jwtClaims } from "../../jwt.ts";
+import { CLIENT_ID_PATTERN, readAcrSettings, TENANT_PATTERN, type AcrSettings } from "./settings.ts";
 
 export type SourceKind =
   "client-secret" | "client-certificate" | "workload-identity" | "managed-identity" | "azure-cli" | "service-account";
@@ -54,6 +54,26 @@ const NAMED: Readonly<Record<string, SourceKind[]>> = {
 };
 
 type Env = Context["env"];
+
+/** The provider's plan: the identity chain for this registry, and the settings it came from. */
+export interface AcrPlan extends Plan {
+  identity: IdentityPlan;
+  settings: AcrSettings;
+}
+
+export function planAcr(target: Target<AcrLoginServer>, ctx: Context): AcrPlan {
+  const settings = readAcrSettings(target.settings, target.host.key);
+  const identity = planIdentity(ctx.env, settings, target.details.cloud, ctx.serviceAccount);
+  const key = identityKey(identity);
+  const first = identity.sources[0];
+  return {
+    key,
+    source: first ? describeSource(first) : "no identity (AZURE_TOKEN_CREDENTIALS leaves none)",
+    pod: ctx.serviceAccount !== undefined,
+    identity,
+    settings,
+  };
+}
 
 export function planIdentity(
   env: Env,
@@ -116,15 +136,15 @@ export function serviceAccountIdentity(sa: ServiceAccountIdentity): { tenantId: 
   const missing = [clientId ? null : ANNOTATION_CLIENT_ID, tenantId ? null : ANNOTATION_TENANT_ID].filter(Boolean);
   if (missing.length > 0) {
     throw new ProviderError(
-      `Azure Container Registry: the pod's service account has no ${missing.join(" or ")} annotation (both the client id and the tenant id of the identity to pull as are required)`,
+      `the pod's service account has no ${missing.join(" or ")} annotation (both the client id and the tenant id of the identity to pull as are required)`,
     );
   }
   if (!CLIENT_ID_PATTERN.test(clientId)) {
-    throw new ProviderError(`Azure Container Registry: the annotation ${ANNOTATION_CLIENT_ID} must be a client id (a GUID)`);
+    throw new ProviderError(`the annotation ${ANNOTATION_CLIENT_ID} must be a client id (a GUID)`);
   }
   if (!TENANT_PATTERN.test(tenantId)) {
     throw new ProviderError(
-      `Azure Container Registry: the annotation ${ANNOTATION_TENANT_ID} must be a tenant id (a GUID or a domain name)`,
+      `the annotation ${ANNOTATION_TENANT_ID} must be a tenant id (a GUID or a domain name)`,
     );
   }
   return { tenantId, clientId };
@@ -137,7 +157,7 @@ export function allowedKinds(value: string | undefined): SourceKind[] | null {
   const kinds = NAMED[v];
   if (!kinds) {
     throw new ProviderError(
-      `Azure Container Registry: AZURE_TOKEN_CREDENTIALS="${value!.slice(0, 60)}" is not supported here (use prod, dev, EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential or AzureCliCredential)`,
+      `AZURE_TOKEN_CREDENTIALS="${value!.slice(0, 60)}" is not supported here (use prod, dev, EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential or AzureCliCredential)`,
     );
   }
   return kinds;
@@ -179,7 +199,7 @@ export function describeSource(s: IdentitySource): string {
 
 /** Pods differ by service account, not only by client id: a pod must never get another pod's token. */
 function serviceAccountDigest(token: string): string {
-  const claims = decodeJwtClaims(token);
+  const claims = jwtClaims(token);
   const who = claims ? `${String(claims.iss ?? "")}|${String(claims.sub ?? "")}` : token;
-  return createHash("sha256").update(who).digest("hex").slice(0, 16);
+  return shortHash(who, 16);
 }

@@ -14,20 +14,41 @@
 //   4. instance principal: asks the instance metadata service, so it is tried
 //      last; when that does not answer, the error lists all that was tried.
 
+import { jwtStringClaim } from "../../jwt.ts";
 import { existsSync, readFileSync } from "node:fs";
-import { ProviderError } from "../../provider.ts";
+import { ProviderError, type Context, type Plan, type Target } from "../../provider.ts";
+import type { OcirHost } from "./hosts.ts";
 import { chooseProfile, locateConfig, OciConfigError, profileSettings, readOciConfig } from "./config-file.ts";
-import { metadataBaseUrl, serviceAccountTokenFile, TITLE, type AuthKind, type OciSettings } from "./settings.ts";
+import { metadataBaseUrl, proxymuxUrl, readSettings, serviceAccountTokenFile, type AuthKind, type OciSettings } from "./settings.ts";
+
+/**
+ * In kubelet service-account mode the pod's OKE workload identity signs, not
+ * the node's plan (which need not even exist); the resolver adds which
+ * service account it is, so pods never share a token with each other or the node.
+ */
+export type OciPlan = Plan & { settings: OciSettings } & ({ kind: "pod" } | { kind: "node"; node: NodePlan });
+
+export function planOci(target: Target<OcirHost>, ctx: Context): OciPlan {
+  const settings = readSettings(target.settings, ctx.env);
+  if (ctx.serviceAccount) {
+    const endpoint = proxymuxUrl(ctx.env);
+    const key = `oke_pod:${endpoint.ok ? endpoint.url : "unconfigured"}`;
+    return { kind: "pod", settings, pod: true, key, source: "the pod's OKE workload identity" };
+  }
+  const node = choosePlan(settings, ctx.env);
+  const key = describePlan(node, ctx.env);
+  return { kind: "node", node, settings, pod: false, key, source: key };
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export type Plan =
+export type NodePlan =
   | { kind: "api_key" | "session_token"; configPath: string; profile: string; values: ReadonlyMap<string, string> }
   | { kind: "instance_principal"; metadataUrl: string; automatic: boolean; tried: string[] }
   | { kind: "resource_principal" }
   | { kind: "oke_workload_identity"; tokenPath: string };
 
-export function choosePlan(settings: OciSettings, env: Env): Plan {
+export function choosePlan(settings: OciSettings, env: Env): NodePlan {
   if (settings.auth !== null) return explicitPlan(settings.auth, settings, env);
   const tried: string[] = [];
 
@@ -52,13 +73,13 @@ export function choosePlan(settings: OciSettings, env: Env): Plan {
   return { kind: "instance_principal", metadataUrl: metadataBaseUrl(env), automatic: true, tried };
 }
 
-function explicitPlan(kind: AuthKind, settings: OciSettings, env: Env): Plan {
+function explicitPlan(kind: AuthKind, settings: OciSettings, env: Env): NodePlan {
   switch (kind) {
     case "api_key":
     case "session_token": {
       const found = fromConfigFile(settings, env, kind);
       if ("plan" in found) return found.plan;
-      throw new ProviderError(`${TITLE}: no OCI identity found: ${found.why}`);
+      throw new ProviderError(`no OCI identity found: ${found.why}`);
     }
     case "instance_principal":
       return { kind, metadataUrl: metadataBaseUrl(env), automatic: false, tried: [] };
@@ -78,7 +99,7 @@ function fromConfigFile(
   settings: OciSettings,
   env: Env,
   want: "api_key" | "session_token" | null,
-): { plan: Plan } | { why: string } {
+): { plan: NodePlan } | { why: string } {
   const where = locateConfig(settings.configFile, env);
   const profile = chooseProfile(settings.profile, env);
   const label = want === "session_token" ? "session token" : want === "api_key" ? "API key" : "API key or session token";
@@ -86,7 +107,7 @@ function fromConfigFile(
     const why = `${label} (${where.path}, from ${where.source}: no such file)`;
     // A file the user named is a mistake to report, not a reason to look elsewhere.
     if (where.explicit && want === null)
-      throw new ProviderError(`${TITLE}: OCI configuration file ${where.path} (from ${where.source}) does not exist`);
+      throw new ProviderError(`OCI configuration file ${where.path} (from ${where.source}) does not exist`);
     return { why };
   }
   let values: Map<string, string> | null;
@@ -94,29 +115,29 @@ function fromConfigFile(
     values = profileSettings(readOciConfig(where.path), profile.name);
   } catch (err) {
     const reason = err instanceof OciConfigError ? err.message : `cannot read ${where.path}`;
-    throw new ProviderError(`${TITLE}: OCI configuration file: ${reason}`);
+    throw new ProviderError(`OCI configuration file: ${reason}`);
   }
   if (values === null) {
     const why = `${label} (${where.path} has no profile [${profile.name}])`;
-    if (profile.explicit || want !== null) throw new ProviderError(`${TITLE}: ${where.path} has no profile [${profile.name}]`);
+    if (profile.explicit || want !== null) throw new ProviderError(`${where.path} has no profile [${profile.name}]`);
     return { why };
   }
   const kind = values.has("security_token_file") ? "session_token" : "api_key";
   if (want !== null && want !== kind) {
     const has = kind === "session_token" ? "has security_token_file (a session token)" : "has no security_token_file";
-    throw new ProviderError(`${TITLE}: auth is ${want} but profile [${profile.name}] of ${where.path} ${has}`);
+    throw new ProviderError(`auth is ${want} but profile [${profile.name}] of ${where.path} ${has}`);
   }
   const required =
     kind === "session_token" ? ["tenancy", "key_file", "security_token_file"] : ["tenancy", "user", "fingerprint", "key_file"];
   const missing = required.filter((k) => !values.get(k));
   if (missing.length > 0) {
-    throw new ProviderError(`${TITLE}: profile [${profile.name}] of ${where.path} lacks ${missing.join(", ")}`);
+    throw new ProviderError(`profile [${profile.name}] of ${where.path} lacks ${missing.join(", ")}`);
   }
   return { plan: { kind, configPath: where.path, profile: profile.name, values } };
 }
 
 /** A short stable description of who signs: part of the cache key, and shown in messages. No secret. */
-export function describePlan(plan: Plan, env: Env): string {
+export function describePlan(plan: NodePlan, env: Env): string {
   switch (plan.kind) {
     case "api_key":
       return `api_key:${plan.configPath}[${plan.profile}]:${plan.values.get("user")}:${plan.values.get("fingerprint")}`;
@@ -134,16 +155,14 @@ export function describePlan(plan: Plan, env: Env): string {
 /** The pod's service account (the token's `sub`), read but never verified or kept. */
 function serviceAccountOf(path: string): string {
   try {
-    const payload = readFileSync(path, "utf8").trim().split(".")[1] ?? "";
-    const sub: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")).sub;
-    return typeof sub === "string" ? sub : "";
+    return jwtStringClaim(readFileSync(path, "utf8").trim(), "sub") ?? "";
   } catch {
     return "";
   }
 }
 
 /** For messages: what a person would call this identity. */
-export function planTitle(plan: Plan): string {
+export function planTitle(plan: NodePlan): string {
   switch (plan.kind) {
     case "api_key":
       return `the API key of profile [${plan.profile}] in ${plan.configPath} (user ${plan.values.get("user")})`;

@@ -6,9 +6,8 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Context, IdentityReport, IdentitySource } from "../../provider.ts";
-import { describeGcloudAccount, findCredentialSource, metadataBaseUrl, readCredentialFile, wellKnownAdcFile } from "./adc.ts";
+import { describeGcloudAccount, metadataBaseUrl, readCredentialFile, wellKnownAdcFile, type GcrPlan } from "./plan.ts";
 import { checkMetadataServer, PROBE_TIMEOUT_MS } from "./metadata.ts";
-import type { GcrSettings } from "./settings.ts";
 import { podOptedIn, workloadConfig, WORKLOAD_ENV } from "./workload.ts";
 
 export const SOURCE_NAMES = {
@@ -19,7 +18,7 @@ export const SOURCE_NAMES = {
   pod: "pod service account (STS token exchange)",
 } as const;
 
-export async function reportIdentity(settings: GcrSettings, ctx: Context): Promise<IdentityReport> {
+export async function reportIdentity(plan: GcrPlan, ctx: Context): Promise<IdentityReport> {
   const env = ctx.env;
   const sources: IdentitySource[] = [];
 
@@ -37,7 +36,7 @@ export async function reportIdentity(settings: GcrSettings, ctx: Context): Promi
 
   sources.push(await probeMetadata(ctx));
 
-  if (settings.source === "gcloud") {
+  if (plan.kind === "node" && plan.settings.source === "gcloud") {
     const onPath = findOnPath("gcloud", env.PATH ?? "");
     sources.push({
       name: SOURCE_NAMES.gcloud,
@@ -58,13 +57,14 @@ export async function reportIdentity(settings: GcrSettings, ctx: Context): Promi
     });
   }
 
-  return { sources, used: chooseUsed(sources, settings, ctx) };
+  return { sources, used: chooseUsed(sources, plan) };
 }
 
-function chooseUsed(sources: IdentitySource[], settings: GcrSettings, ctx: Context): string | null {
+/** The source the plan chose, when it is really there. */
+function chooseUsed(sources: IdentitySource[], plan: GcrPlan): string | null {
   const found = (name: string): string | null => (sources.find((s) => s.name === name)?.found ? name : null);
-  if (podOptedIn(ctx.serviceAccount)) return found(SOURCE_NAMES.pod);
-  const source = findCredentialSource(ctx.env, settings);
+  if (plan.kind === "pod") return found(SOURCE_NAMES.pod);
+  const source = plan.credential;
   switch (source.kind) {
     case "gcloud":
       return found(SOURCE_NAMES.gcloud);

@@ -4,13 +4,21 @@
 // it runs on every `get` (the cache key names the identity) without loading
 // google-auth-library.
 
-import { createHash } from "node:crypto";
+import { shortHash } from "../../hash.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Context } from "../../provider.ts";
-import type { GcrSettings } from "./settings.ts";
+import type { Context, Plan, Target } from "../../provider.ts";
+import type { GcrHost } from "./hosts.ts";
+import { parseGcrSettings, type GcrSettings } from "./settings.ts";
+import { podOptedIn, workloadConfig, type WorkloadConfig } from "./workload.ts";
 
 type Env = Context["env"];
+
+/** What every Google token source yields. */
+export interface AccessToken {
+  token: string;
+  expiresAt: Date;
+}
 
 export type CredentialSource =
   | { kind: "file"; origin: "GOOGLE_APPLICATION_CREDENTIALS" | "gcloud ADC file"; path: string }
@@ -122,7 +130,7 @@ function describeNested(value: unknown): string {
 
 /** A short digest of a secret, so a new login means a new cache entry; it reveals nothing of the secret. */
 function digest(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex").slice(0, 16);
+  return shortHash(secret, 16);
 }
 
 /** gcloud's active configuration and its account, read from gcloud's own files (no process spawned). */
@@ -143,4 +151,33 @@ function readSmall(path: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The pod's own identity when kubelet sent its service account token and the
+ * service account opted in (upstream's rule); otherwise Application Default
+ * Credentials, i.e. the node's identity, as upstream falls back to the node's
+ * service account for pods that did not opt in (and shares its cache entry).
+ */
+export type GcrPlan = Plan &
+  ({ kind: "pod"; workload: WorkloadConfig } | { kind: "node"; credential: CredentialSource; settings: GcrSettings });
+
+export function planGcr(target: Target<GcrHost>, ctx: Context): GcrPlan {
+  if (podOptedIn(ctx.serviceAccount)) {
+    // The resolver adds who the pod is; the audience says which pool it is exchanged at.
+    const workload = workloadConfig(ctx.env);
+    return {
+      kind: "pod",
+      workload,
+      pod: true,
+      key: workload.ok ? `wi:${workload.audience}` : "wi:unconfigured",
+      source: workload.ok
+        ? `the pod's service account token exchanged at ${workload.stsEndpoint} (audience ${workload.audience})`
+        : "the pod's service account token (workload identity not configured)",
+    };
+  }
+  const settings = parseGcrSettings(target.settings, target.host.key, ctx.config.path);
+  const credential = findCredentialSource(ctx.env, settings);
+  const key = describeIdentity(credential, settings, ctx.env);
+  return { kind: "node", credential, settings, pod: false, key, source: key };
 }

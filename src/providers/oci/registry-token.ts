@@ -6,9 +6,10 @@
 
 import type * as OciCommon from "oci-common";
 import { ProviderError, type Context, type Credential } from "../../provider.ts";
-import { isAbort, reason, type AuthProvider } from "./auth.ts";
+import type { AuthProvider } from "./auth.ts";
+import { isAbort, reason, statusError } from "./errors.ts";
 import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
-import { TITLE } from "./settings.ts";
+
 
 export const TOKEN_PATH = "/20180419/docker/token";
 export const USERNAME = "BEARER_TOKEN";
@@ -39,7 +40,7 @@ export async function requestToken(
     sign().catch((err: unknown) => {
       throw err instanceof ProviderError
         ? err
-        : new ProviderError(`${TITLE}: cannot sign the token request with ${req.who}: ${reason(err)}`);
+        : new ProviderError(`cannot sign the token request with ${req.who}: ${reason(err)}`);
     }),
     ctx,
     // Only principals reach the network here (a session token from the auth service).
@@ -54,60 +55,16 @@ export async function requestToken(
     res = await fetch(req.url, { method: "GET", headers, redirect: "manual", signal: fetchSignal(ctx, ms) });
     body = await res.text();
   } catch (err) {
-    if (isAbort(err)) throw new ProviderError(`${TITLE}: ${req.url} did not answer within ${seconds(ms)}`);
-    throw new ProviderError(`${TITLE}: cannot reach ${req.url}: ${reason(err)}`);
+    if (isAbort(err)) throw new ProviderError(`${req.url} did not answer within ${seconds(ms)}`);
+    throw new ProviderError(`cannot reach ${req.url}: ${reason(err)}`);
   }
   if (res.status !== 200) throw statusError(res.status, body, req);
   return parseTokenBody(body, req, ctx.now());
 }
 
-function statusError(status: number, body: string, req: TokenRequest): ProviderError {
-  const detail = errorDetail(body);
-  const said = detail ? ` (OCIR said: ${detail})` : "";
-  switch (status) {
-    case 401:
-      return new ProviderError(
-        `${TITLE}: ${req.registry} refused the signature of ${req.who} (HTTP 401)${said}; ` +
-          `check that the key, fingerprint, user and tenancy match an API key uploaded in OCI, and the clock`,
-      );
-    case 403:
-      return new ProviderError(
-        `${TITLE}: ${req.who} is not allowed to pull from ${req.registry} (HTTP 403)${said}; ` +
-          (req.who.includes("OKE workload identity")
-            ? `an IAM policy must allow the workload, e.g. "Allow any-user to read repos in tenancy where all ` +
-              `{request.principal.type='workload', request.principal.namespace='<ns>', ` +
-              `request.principal.service_account='<sa>', request.principal.cluster_id='<cluster ocid>'}"`
-            : `an IAM policy must allow it, e.g. "Allow group <group> to read repos in tenancy" ` +
-              `(a dynamic group for instance or resource principals)`),
-      );
-    case 404:
-      return new ProviderError(
-        `${TITLE}: no token service at ${req.url} (HTTP 404)${said}; is ${req.registry} an OCIR registry?`,
-      );
-    case 429:
-      return new ProviderError(`${TITLE}: ${req.registry} is rate limiting token requests (HTTP 429)${said}; try again shortly`);
-    default:
-      return new ProviderError(`${TITLE}: ${req.registry} answered HTTP ${status} to the token request${said}`);
-  }
-}
-
-/** `{"code","message"}` (OCI) or `{"errors":[{"code","message"}]}` (registry), cut short. */
-function errorDetail(body: string): string {
-  try {
-    const data: unknown = JSON.parse(body.slice(0, MAX_BODY_BYTES));
-    const first = (Array.isArray((data as { errors?: unknown }).errors) ? (data as { errors: unknown[] }).errors[0] : data) as
-      { code?: unknown; message?: unknown } | undefined;
-    const parts = [first?.code, first?.message].filter((x): x is string => typeof x === "string" && x !== "");
-    const text = parts.join(": ").replace(/\s+/g, " ").trim();
-    return text.length > 200 ? text.slice(0, 197) + "..." : text;
-  } catch {
-    return "";
-  }
-}
-
 /** `{"token","access_token","scope","expires_in"}`; the token and a positive lifetime are required. */
 export function parseTokenBody(body: string, req: Pick<TokenRequest, "registry">, now: Date): Credential {
-  const bad = (what: string) => new ProviderError(`${TITLE}: ${req.registry} sent an unusable token answer (${what})`);
+  const bad = (what: string) => new ProviderError(`${req.registry} sent an unusable token answer (${what})`);
   if (body.length > MAX_BODY_BYTES) throw bad("larger than 1 MiB");
   let data: unknown;
   try {

@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { readAcrChallenge } from "../../src/providers/acr/challenge.ts";
-import { parseWwwAuthenticate } from "../../src/providers/acr/www-authenticate.ts";
+import { parseWwwAuthenticate } from "../../src/protocol/www-authenticate.ts";
 
 describe("parseWwwAuthenticate", () => {
   test("ACR's own challenge", () => {

@@ -19,9 +19,11 @@ import {
 } from "google-auth-library";
 import { existsSync } from "node:fs";
 import { ProviderError, type Context } from "../../provider.ts";
-import { readCredentialFile, wellKnownAdcFile, type CredentialSource } from "./adc.ts";
+import { readCredentialFile, wellKnownAdcFile, type AccessToken, type CredentialSource, type GcrPlan } from "./plan.ts";
 import { describeGoogleError } from "./errors.ts";
 import { gcloudAccessToken } from "./gcloud.ts";
+import { exchangePodToken } from "./sts.ts";
+import { ENABLE_WI_IMAGE_PULL_ANNOTATION } from "./workload.ts";
 import { checkMetadataServer } from "./metadata.ts";
 import { metadataAccessToken } from "./metadata-token.ts";
 import type { GcrSettings } from "./settings.ts";
@@ -32,10 +34,7 @@ const UNKNOWN_EXPIRY_MS = 10 * 60_000;
 /** No metadata server answered the probe: not asked again, for this identity, for this long. */
 const NO_METADATA_RECUR_MS = 60_000;
 
-export interface AccessToken {
-  token: string;
-  expiresAt: Date;
-}
+export type { AccessToken } from "./plan.ts";
 
 interface Built {
   client: AuthClient;
@@ -213,4 +212,18 @@ function clientFromJson(json: Record<string, unknown>, where: string, transport:
     default:
       throw new ProviderError(`${where}: unsupported credential type ${JSON.stringify(json.type ?? null)}`);
   }
+}
+
+/** A token as the plan says: the pod's, exchanged at Google STS, or the node's from its credential source. */
+export async function fetchGcr(plan: GcrPlan, ctx: Context): Promise<AccessToken> {
+  if (plan.kind === "node") {
+    if (ctx.serviceAccount) ctx.log.debug(`the service account has no ${ENABLE_WI_IMAGE_PULL_ANNOTATION}: "true"; using the node's identity`);
+    return fetchAccessToken(plan.credential, plan.settings, ctx);
+  }
+  // Opted in but not configured: fail rather than hand the pod the node's identity.
+  if (!plan.workload.ok) throw new ProviderError(plan.workload.reason);
+  if (!ctx.serviceAccount) throw new ProviderError("the pod's identity was planned without a service account token");
+  const { audience, stsEndpoint } = plan.workload;
+  ctx.log.debug(`exchanging the pod's service account token at ${stsEndpoint} (audience ${audience})`);
+  return exchangePodToken({ subjectToken: ctx.serviceAccount.token, audience, endpoint: stsEndpoint }, ctx);
 }

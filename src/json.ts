@@ -1,0 +1,17 @@
+// "This text must be a JSON object": one parser for every file and answer we read.
+
+/** The object, or a plain Error saying what is wrong (never echoing the text: it may hold secrets). */
+export function parseJsonObject(text: string): Record<string, unknown> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`not valid JSON (${(err as Error).message.replace(/\s+/g, " ").slice(0, 80)})`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new Error("not a JSON object");
+  return data as Record<string, unknown>;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
