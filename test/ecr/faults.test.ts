@@ -1,4 +1,4 @@
-// Faults (issue 9.3): the fake ECR API fails in every way we know of. Each
+// Faults: the fake ECR API fails in every way we know of. Each
 // `get` ends before the harness would kill it, with one clear line naming what
 // went wrong, or with a cached token that is still valid; never a hang, never
 // an expired token. No timings are asserted beyond "it exited".

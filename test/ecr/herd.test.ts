@@ -1,4 +1,4 @@
-// Herd (issue 9.2): many `get` processes on a cold cache make one
+// Herd: many `get` processes on a cold cache make one
 // GetAuthorizationToken call, and a lock left behind by a dead process is
 // recovered rather than waited on until the deadline.
 
