@@ -145,7 +145,7 @@ describe("describeIdentity", () => {
   });
 
   test("an SSO profile without its role is an error naming what is missing", () => {
-    expect(() => provider.plan(target({ profile: "sso" }), context({}))).toThrow("profile sso is an SSO profile without sso_role_name");
+    expect(() => provider.plan(target({ profile: "sso" }), context({}))).toThrow("profile sso is an SSO profile without sso_role_name, sso_region");
   });
 
   test("a missing profile is an error, as for the CLI: doctor shows it and uses nothing", async () => {

@@ -12,7 +12,7 @@
 
 import { createHash, createHmac } from "node:crypto";
 
-export type Service = "ecr" | "ecr-public" | "sts" | "sso" | "container";
+export type Service = "ecr" | "ecr-public" | "sts" | "sso" | "container" | "imds";
 export type Mode = "ok" | "error500" | "denied" | "hang" | Malformed;
 /** Answers with HTTP 200 that a client must refuse (ECR and ECR Public only). */
 export type Malformed = "badJson" | "noAuthData" | "notBase64" | "noColon" | "noExpiry";
@@ -128,6 +128,7 @@ export function startFakeAws(): FakeAws {
       const url = new URL(req.url);
       if (req.method === "GET" && url.pathname === "/federation/credentials") return ssoRoleCredentials(req, url);
       if (req.method === "GET" && url.pathname.startsWith("/container-credentials/")) return containerCredentials(req);
+      if (url.pathname.startsWith("/latest/")) return instanceMetadata(req, url);
       const target = req.headers.get("x-amz-target");
       const service: Service | undefined = target ? TARGETS[target] : body.includes("Action=AssumeRole") ? "sts" : undefined;
       if (service === undefined) return jsonError(400, "UnknownOperationException", `unknown operation ${target ?? "(none)"}`);
@@ -255,6 +256,32 @@ export function startFakeAws(): FakeAws {
       AccountId: "123456789012",
       Expiration: new Date(Date.now() + 3600_000).toISOString(),
     });
+  }
+
+  /** EC2 instance metadata, IMDSv2 only: a session token first, then the role and its credentials. */
+  function instanceMetadata(req: Request, url: URL): Response {
+    const ROLE = "node-role";
+    if (req.method === "PUT" && url.pathname === "/latest/api/token") {
+      if (!req.headers.get("x-aws-ec2-metadata-token-ttl-seconds")) return new Response("", { status: 400 });
+      return new Response("fake-imds-session-token");
+    }
+    if (req.headers.get("x-aws-ec2-metadata-token") !== "fake-imds-session-token") return new Response("", { status: 401 });
+    if (url.pathname === "/latest/meta-data/iam/security-credentials/") return new Response(ROLE);
+    if (url.pathname === `/latest/meta-data/iam/security-credentials/${ROLE}`) {
+      fake.calls.push({ service: "imds", region: "", accessKeyId: "" });
+      const keyId = "ASIAINSTANCEROLE";
+      fake.secrets.set(keyId, "fake-instance-secret");
+      return Response.json({
+        Code: "Success",
+        LastUpdated: new Date().toISOString(),
+        Type: "AWS-HMAC",
+        AccessKeyId: keyId,
+        SecretAccessKey: "fake-instance-secret",
+        Token: "fake-instance-session",
+        Expiration: new Date(Date.now() + 6 * 3600_000).toISOString(),
+      });
+    }
+    return new Response("", { status: 404 });
   }
 
   fake.url = `http://127.0.0.1:${server.port}`;

@@ -37,6 +37,7 @@ const VERSION = cliVersion();
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const SSO_START_URL = "https://example-org.awsapps.com/start";
 const SSO_TOKEN = "fake-sso-access-token-not-real";
+const SSO_SESSION_TOKEN = "fake-sso-session-access-token-not-real";
 const POD_TOKEN = "fake-eks-pod-identity-token-not-real";
 
 interface Case {
@@ -175,6 +176,55 @@ const CASES: Case[] = [
     files: { "eks-pod-identity-token": { text: POD_TOKEN } },
   },
   {
+    name: "a profile's role_arn and a web identity in the environment: the profile's role (the CLI; the Go SDK differs)",
+    expect: "ASIAPROFILEROLE",
+    keys: { AKIABASEPROFILEROLE: "" },
+    env: { AWS_PROFILE: "r", AWS_ROLE_ARN: role("irsa-unused"), AWS_WEB_IDENTITY_TOKEN_FILE: "{dir}/token" },
+    config: `[profile r]\nrole_arn = ${role("profilerole")}\nsource_profile = base\n`,
+    credentials: `[base]\n${keyLines("AKIABASEPROFILEROLE")}`,
+    files: { token: { text: serviceAccountToken("team", "other", "uid-2", { audience: "sts.amazonaws.com" }) } },
+  },
+  {
+    name: "web identity configured in the profile (web_identity_token_file, role_arn)",
+    expect: "ASIAPROFILEWEB",
+    env: { AWS_PROFILE: "w" },
+    config: `[profile w]\nrole_arn = ${role("profileweb")}\nweb_identity_token_file = {dir}/token\n`,
+    files: { token: { text: serviceAccountToken("team", "web", "uid-3", { audience: "sts.amazonaws.com" }) } },
+  },
+  {
+    name: "SSO through an sso-session section, with a cached token",
+    expect: "ASIASSOSESSION",
+    env: { AWS_PROFILE: "sess" },
+    config:
+      `[profile sess]\nsso_session = corp\nsso_account_id = ${ACCOUNT}\nsso_role_name = Admin\n\n` +
+      `[sso-session corp]\nsso_start_url = ${SSO_START_URL}\nsso_region = ${REGION}\nsso_registration_scopes = sso:account:access\n`,
+    files: {
+      [`home/.aws/sso/cache/${createHash("sha1").update("corp").digest("hex")}.json`]: {
+        text: JSON.stringify({
+          startUrl: SSO_START_URL,
+          region: REGION,
+          accessToken: SSO_SESSION_TOKEN,
+          expiresAt: new Date(Date.now() + 8 * 3600_000).toISOString().replace(/\.\d+Z$/, "Z"),
+          clientId: "fake-client-id",
+          clientSecret: "fake-client-secret",
+          registrationExpiresAt: new Date(Date.now() + 90 * 86400_000).toISOString().replace(/\.\d+Z$/, "Z"),
+          refreshToken: "fake-refresh-token",
+        }),
+      },
+    },
+  },
+  {
+    name: "EC2 instance metadata (IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT)",
+    expect: "ASIAINSTANCEROLE",
+    env: { AWS_EC2_METADATA_DISABLED: "false", AWS_EC2_METADATA_SERVICE_ENDPOINT: "{url}/" },
+  },
+  {
+    name: "a profile's role with credential_source = Ec2InstanceMetadata",
+    expect: "ASIAFROMINSTANCE",
+    env: { AWS_PROFILE: "inst", AWS_EC2_METADATA_DISABLED: "false", AWS_EC2_METADATA_SERVICE_ENDPOINT: "{url}/" },
+    config: `[profile inst]\nrole_arn = ${role("frominstance")}\ncredential_source = Ec2InstanceMetadata\n`,
+  },
+  {
     name: "a missing profile, with keys in the environment",
     expect: null,
     keys: { AKIAMISSINGPROFILE: "" },
@@ -278,6 +328,7 @@ describe.if(VERSION !== null)(`the AWS CLI (${VERSION ?? "missing"}) and we sign
       // The CLI splits the decoded token on every ':', so the password has none.
       fake.fixedPassword = `password-of-row-${index}`;
       fake.ssoTokens.set(SSO_TOKEN, "ASIASSOROLE");
+      fake.ssoTokens.set(SSO_SESSION_TOKEN, "ASIASSOSESSION");
       fake.containerTokens.set(POD_TOKEN, "ASIAPODIDENTITY");
       const { env, cliEnv } = setUp(c, index);
 

@@ -101,6 +101,10 @@ describe("the cache key names the principal", () => {
     expect(a.key).toMatch(/\|sso:[0-9a-f]{12}:111111111111:Read$/);
     expect(plan({ AWS_PROFILE: "b", AWS_CONFIG_FILE: config }).key).not.toBe(a.key);
 
+    // Only sso_session (a profile for SSO tokens, not credentials): not an SSO credential source, the chain goes on.
+    const tokenOnly = write("config-sso-token", "[profile t]\nsso_session = corp\n[sso-session corp]\nsso_start_url = u\nsso_region = r\n");
+    expect(plan({ AWS_PROFILE: "t", AWS_CONFIG_FILE: tokenOnly, AWS_EC2_METADATA_DISABLED: "" }).leaf.kind).toBe("instance-metadata");
+
     const c1 = plan({ AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://169.254.170.23/v1/credentials" });
     const c2 = plan({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/task" });
     expect(c1.key).toMatch(/^container:/);

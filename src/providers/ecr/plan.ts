@@ -213,10 +213,8 @@ function profileLeaf(profile: string, files: SharedFiles, env: Context["env"], f
 
 function environmentKeys(env: Context["env"]): Found | null {
   const id = env.AWS_ACCESS_KEY_ID;
-  if (!id) {
-    if (env.AWS_SECRET_ACCESS_KEY) throw new ProviderError("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
-    return null;
-  }
+  // Without an access key id the CLI goes on to the next source, whatever else is set.
+  if (!id) return null;
   if (!env.AWS_SECRET_ACCESS_KEY) throw new ProviderError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
   return {
     leaf: { kind: "environment" },
@@ -272,26 +270,34 @@ function webIdentity(profile: string, merged: Section, env: Context["env"], useE
   };
 }
 
-const SSO_KEYS = ["sso_start_url", "sso_region", "sso_role_name", "sso_account_id", "sso_session"];
-
+/**
+ * An SSO profile names its role (sso_role_name or sso_account_id); then it
+ * needs both, and the start URL and region, from the profile or its
+ * [sso-session] section. A profile with only sso_session is for tokens, not
+ * credentials, and the chain goes on.
+ */
 function sso(profile: string, merged: Section, files: SharedFiles): Found | null {
-  if (!SSO_KEYS.some((k) => merged[k] !== undefined)) return null;
-  let startUrl = merged.sso_start_url;
+  if (merged.sso_role_name === undefined && merged.sso_account_id === undefined) return null;
+  let resolved: Section = merged;
   if (merged.sso_session !== undefined) {
     const session = files.ssoSessions.get(merged.sso_session);
     if (session === undefined) {
       throw new ProviderError(`profile ${profile} names sso_session ${merged.sso_session}, which ${files.configPath} does not define`);
     }
-    startUrl = session.sso_start_url;
+    for (const [key, value] of Object.entries(session)) {
+      if (merged[key] !== undefined && merged[key] !== value) {
+        throw new ProviderError(`profile ${profile}: ${key} differs between the profile and its sso-session ${merged.sso_session}`);
+      }
+    }
+    resolved = { ...merged, ...session };
   }
-  const missing = ["sso_account_id", "sso_role_name"].filter((k) => !merged[k]);
-  if (!startUrl) missing.push("sso_start_url");
+  const missing = ["sso_role_name", "sso_account_id", "sso_start_url", "sso_region"].filter((k) => !resolved[k]);
   if (missing.length > 0) throw new ProviderError(`profile ${profile} is an SSO profile without ${missing.join(", ")}`);
   return {
     leaf: { kind: "sso", profile },
     roles: [],
-    key: `sso:${shortHash(startUrl!)}:${merged.sso_account_id}:${merged.sso_role_name}`,
-    source: `profile ${profile}: IAM Identity Center role ${merged.sso_role_name} in account ${merged.sso_account_id}`,
+    key: `sso:${shortHash(resolved.sso_start_url!)}:${resolved.sso_account_id}:${resolved.sso_role_name}`,
+    source: `profile ${profile}: IAM Identity Center role ${resolved.sso_role_name} in account ${resolved.sso_account_id}`,
   };
 }
 
@@ -318,11 +324,8 @@ function profileRole(profile: string, files: SharedFiles, env: Context["env"], v
   const step: RoleStep = { roleArn: p.role_arn, profile };
   if (p.role_session_name) step.sessionName = p.role_session_name;
   if (p.external_id) step.externalId = p.external_id;
-  if (p.duration_seconds) {
-    const seconds = Number(p.duration_seconds);
-    if (!Number.isInteger(seconds) || seconds < 900) throw new ProviderError(`profile ${profile}: duration_seconds must be a whole number of seconds, at least 900`);
-    step.durationSeconds = seconds;
-  }
+  // As in the CLI, a duration that is not a whole number is left out (STS then uses its default).
+  if (p.duration_seconds && /^\s*\d+\s*$/.test(p.duration_seconds)) step.durationSeconds = Number(p.duration_seconds);
   if (p.mfa_serial) {
     throw new ProviderError(`profile ${profile} needs an MFA code (mfa_serial), which a credential helper cannot ask for: use a profile without MFA`);
   }
