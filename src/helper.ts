@@ -16,6 +16,7 @@ import { oneLine, resolveCredential } from "./resolve.ts";
 import type { Context, Provider } from "./provider.ts";
 import type { CredentialStore } from "./store.ts";
 import type { TokenCache } from "./cache.ts";
+import { planSave } from "./saved-token.ts";
 
 export interface HelperDeps {
   provider: Provider;
@@ -77,10 +78,29 @@ async function store(stdin: string, deps: HelperDeps): Promise<Outcome> {
   const { ServerURL, Username, Secret } = input.credentials;
   const parsed = parseServerUrl(ServerURL);
   if (!parsed.ok) return fail(`invalid server URL: ${parsed.reason}`);
+  if (Secret.length === 0) return fail(ERR_EMPTY_SECRET);
   if (deps.provider.ignoreStore?.(deps.env)) return ok();
-  await deps.store.put(parsed.host.key, { serverURL: ServerURL, username: Username, secret: Secret });
-  return ok();
+  const key = parsed.host.key;
+  const plan = planSave(parsed.host, { username: Username, secret: Secret }, { ...deps, ctx: deps.context() });
+  switch (plan.kind) {
+    case "refuse":
+      return fail(plan.message);
+    case "cached-token":
+      // The client stores what `get` just gave it: the cloud token stays ours to refresh.
+      await deps.store.remove(key);
+      return ok();
+    case "save":
+      await deps.store.put(key, {
+        serverURL: ServerURL,
+        username: Username,
+        secret: Secret,
+        ...(plan.expiresAt === undefined ? {} : { expiresAt: plan.expiresAt }),
+      });
+      return ok();
+  }
 }
+
+const ERR_EMPTY_SECRET = "no credentials secret: an empty password is not saved";
 
 async function erase(stdin: string, deps: HelperDeps): Promise<Outcome> {
   const input = readServerUrl(stdin);

@@ -111,6 +111,13 @@ export interface Provider<T = unknown> {
    * did not opt in), the cache entry is the node's and is shared.
    */
   usesServiceAccount?(target: Target<T>, ctx: Context): boolean;
+  /**
+   * The user name this cloud's registry tokens go with (`AWS`, `oauth2accesstoken`…):
+   * a `store` under it saves a token that expires, not a permanent login.
+   */
+  tokenUser?: string;
+  /** The documented longest life of such a token, for a token that does not carry its own expiry. */
+  tokenMaxLifeMs?: number;
   /** Extra subcommands of this helper (e.g. gcr's `configure-docker`), loaded lazily. */
   subcommands?: Readonly<Record<string, () => Promise<Subcommand>>>;
 }

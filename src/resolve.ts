@@ -10,6 +10,7 @@ import type { Context, Credential, Provider, ServiceAccountIdentity, Target } fr
 import { ProviderError } from "./provider.ts";
 import type { RegistryHost } from "./registry.ts";
 import type { CredentialStore } from "./store.ts";
+import { isExpired, savedExpiry } from "./saved-token.ts";
 
 export type Source = "store" | "cache" | "cloud" | "stale-cache";
 export type Resolution = { found: true; credential: Credential; source: Source; target: Target | null } | { found: false };
@@ -22,7 +23,7 @@ export interface ResolveDeps {
 }
 
 const DEFAULT_MIN_REMAINING_MS = 60_000;
-// A stored (docker login) credential has no expiry we know of.
+// A stored (docker login) password has no expiry.
 const NEVER = new Date(8.64e15);
 
 /** The provider's view of a host, after aliases; null when the provider does not serve it. */
@@ -97,11 +98,13 @@ const sha256 = sha256Hex;
 export async function resolveCredential(host: RegistryHost, deps: ResolveDeps): Promise<Resolution> {
   const { provider, store, ctx } = deps;
   const stored = store?.get(host.key);
-  if (stored) {
+  if (stored && isExpired(stored, provider, ctx.now().getTime())) {
+    ctx.log.debug(`${host.key}: the token saved by store has expired; not using it`);
+  } else if (stored) {
     ctx.log.debug(`${host.key}: using the credential saved by store`);
     return {
       found: true,
-      credential: { username: stored.username, secret: stored.secret, expiresAt: NEVER },
+      credential: { username: stored.username, secret: stored.secret, expiresAt: new Date(savedExpiry(stored, provider) ?? NEVER) },
       source: "store",
       target: null,
     };
@@ -171,9 +174,10 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
         const now = ctx.now().getTime();
         if (again && isFresh(again, now, minRemaining)) return found(again, "cache");
         try {
+          // When the fetch began: a logout (erase) after this moment discards the token.
+          const issuedAt = ctx.now().getTime();
           const credential = await fetchWithDeadline(provider, target, ctx);
           ctx.log.secret(credential.secret);
-          const issuedAt = ctx.now().getTime();
           const entry: CacheEntry = {
             key,
             provider: provider.name,
@@ -183,7 +187,7 @@ async function resolveCloud(target: Target, deps: ResolveDeps): Promise<Resoluti
             issuedAt,
             expiresAt: credential.expiresAt.getTime(),
           };
-          if (isUsable(entry, issuedAt, minRemaining)) {
+          if (isUsable(entry, ctx.now().getTime(), minRemaining)) {
             try {
               cache.write(entry);
             } catch (err) {
