@@ -1,0 +1,105 @@
+// End to end with a real Docker engine (Debian's dockerd: vfs, no iptables,
+// no bridge, its own socket and data root under a temp dir) and each of the
+// four helpers. Every cloud has its own registry that accepts only that
+// cloud's token, reached through `alias`; docker reaches the helpers through
+// credHelpers. One dockerd and one registry per cloud serve the whole file.
+
+import { afterAll, beforeAll, describe, expect } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeTestEnv, peerTest, requireDist, runCommand, runHelper, type TestEnv } from "../support/env.ts";
+import { HELPERS, startCloudRegistries, type CloudRegistries } from "../support/clouds.ts";
+import { startDockerd, type Dockerd } from "../support/engines.ts";
+
+const PEERS = ["dockerd", "docker", "docker-registry", "htpasswd"];
+const HOUR = 3600_000;
+const MAX_LIFE: Record<string, number> = { "ecr-login": 12 * HOUR, gcr: HOUR, acr: 3 * HOUR, oci: HOUR };
+
+describe("dockerd × the four helpers", () => {
+  let t: TestEnv;
+  let world: CloudRegistries | null = null;
+  let dockerd: Dockerd | null = null;
+
+  beforeAll(async () => {
+    requireDist();
+    t = makeTestEnv();
+    if (!PEERS.every((p) => Bun.which(p))) return;
+    [dockerd, world] = await Promise.all([startDockerd(), startCloudRegistries(t)]);
+    t.env.DOCKER_HOST = dockerd.host;
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.all([dockerd?.stop(), world?.stop()]);
+    t?.cleanup();
+  }, 60_000);
+
+  const docker = (args: string[], stdin = "", env: Record<string, string> = {}) =>
+    runCommand(["docker", ...args], stdin, { ...t.env, ...env }, { timeoutMs: 120_000 });
+  const expectOk = (r: { exitCode: number; stdout: string; stderr: string }, what: string) => {
+    if (r.exitCode !== 0) throw new Error(`${what} failed (${r.exitCode}): ${r.stdout}${r.stderr}`);
+  };
+  const cachedHosts = async (helper: (typeof HELPERS)[number]) =>
+    Object.keys(JSON.parse((await runHelper(helper, ["list"], "", t.env)).stdout));
+
+  for (const helper of HELPERS) {
+    peerTest(
+      PEERS,
+      `${helper}: docker login without -u, the token-login flow, pull, build FROM, logout, and a pull after the saved token expired`,
+      async () => {
+        const c = world!.clouds.get(helper)!;
+        const host = c.host;
+        const image = `${host}/team/app:v1`;
+        // docker build in an earlier cell asked every helper: start from nothing cached.
+        await runHelper(helper, ["erase"], host, t.env);
+        const before = c.calls();
+
+        // `docker login` with no -u asks `get` (one cloud call), checks the token with
+        // the registry, then stores it: the token get handed out is not saved.
+        const login = await docker(["login", host]);
+        expectOk(login, "docker login");
+        expect(login.stdout).toContain("Login Succeeded");
+        expect(c.calls()).toBe(before + 1);
+        expect(world!.saved(host)).toBeUndefined();
+
+        expectOk(await docker(["pull", image]), "docker pull");
+        expect(c.calls()).toBe(before + 1);
+
+        // logout erases the cached token: the next get goes to the cloud.
+        expectOk(await docker(["logout", host]), "docker logout");
+        expect(await cachedHosts(helper)).not.toContain(host);
+
+        // The flow the clouds document: a token fetched by hand, logged in under the token user.
+        const tokenLogin = await docker(["login", "-u", c.user, "--password-stdin", host], c.token);
+        expectOk(tokenLogin, "docker login --password-stdin");
+        const saved = world!.saved(host)!;
+        expect(saved.username).toBe(c.user);
+        expect(saved.expiresAt).toBeGreaterThan(Date.now());
+        expect(saved.expiresAt).toBeLessThanOrEqual(Date.now() + MAX_LIFE[helper]!);
+        const callsAfterLogin = c.calls();
+
+        // Pull and build FROM the private image with the saved token: no cloud call.
+        expectOk(await docker(["rmi", image]), "docker rmi");
+        expectOk(await docker(["pull", image]), "docker pull with the saved token");
+        const context = join(t.dir, `build-${helper}`);
+        mkdirSync(context, { recursive: true });
+        writeFileSync(join(context, "Dockerfile"), `FROM ${image}\nLABEL cch.helper=${helper}\n`);
+        const tag = `cch-built-${helper}:latest`;
+        const build = await docker(["build", "--pull", "-t", tag, context], "", { DOCKER_BUILDKIT: "0" });
+        expectOk(build, "docker build");
+        const label = await docker(["image", "inspect", "--format", "{{index .Config.Labels \"cch.helper\"}}", tag]);
+        expect(label.stdout.trim()).toBe(helper);
+        expect(c.calls()).toBe(callsAfterLogin);
+
+        // Past its expiry the saved token is not served: the cloud identity takes over.
+        world!.expireSaved(host);
+        expectOk(await docker(["rmi", image]), "docker rmi");
+        expectOk(await docker(["pull", image]), "docker pull after the saved token expired");
+        expect(c.calls()).toBe(callsAfterLogin + 1);
+
+        expectOk(await docker(["logout", host]), "docker logout");
+        expect(world!.saved(host)).toBeUndefined();
+        expect(await cachedHosts(helper)).not.toContain(host);
+      },
+      240_000,
+    );
+  }
+});
