@@ -12,7 +12,7 @@ import { HOST as ECR_HOST } from "../ecr/support.ts";
 import { startFakeMetadataServer, newToken } from "../gcr/fakes.ts";
 import { LOGIN as ACR_LOGIN, servicePrincipalEnv, startWorld } from "../acr/support/setup.ts";
 import { apiKeyProfile, makeApiKey, startFakeOcir, writeOciConfig } from "../oci/fakes.ts";
-import { startRegistry, type LocalRegistry } from "./registry.ts";
+import { startRegistry, type LocalRegistry, type RegistryUser } from "./registry.ts";
 import type { HelperName, TestEnv } from "./env.ts";
 
 export const HELPERS: readonly HelperName[] = ["ecr-login", "gcr", "acr", "oci"];
@@ -113,11 +113,15 @@ function oci(dir: string): Cloud {
   };
 }
 
-/** Each cloud with its own registry, holding `team/app:v1` (one small layer). */
+/**
+ * Each cloud with its own registry, holding `team/app:v1` (one small layer).
+ * The registry also knows one user with a real password (`login`), as a
+ * registry behind a mirror or proxy might.
+ */
 export interface CloudRegistries {
-  clouds: Map<HelperName, Cloud & { registry: LocalRegistry; host: string }>;
+  clouds: Map<HelperName, Cloud & { registry: LocalRegistry; host: string; login: RegistryUser }>;
   /** The credential the helpers' store holds for `host`, as the store file says. */
-  saved(host: string): { username: string; secret: string; expiresAt?: number } | undefined;
+  saved(host: string): { serverURL: string; username: string; secret: string; expiresAt?: number } | undefined;
   /** Rewrites the saved entry's expiry, as if it had been saved long ago. */
   expireSaved(host: string): void;
   stop(): Promise<void>;
@@ -133,9 +137,10 @@ export async function startCloudRegistries(t: TestEnv): Promise<CloudRegistries>
   const started = await Promise.all(
     clouds.map(async (c) => {
       const user = { username: c.user, password: c.token };
-      const registry = await startRegistry([user]);
+      const login = { username: `alice-${c.helper}`, password: `pw-${randomBytes(12).toString("hex")}` };
+      const registry = await startRegistry([user, login]);
       await registry.pushImage("team/app", "v1", user, { "hello.txt": `hello from ${c.helper}\n` });
-      return { ...c, registry, host: registry.host };
+      return { ...c, registry, host: registry.host, login };
     }),
   );
   const byHelper = new Map(started.map((c) => [c.helper, c]));
@@ -145,7 +150,7 @@ export async function startCloudRegistries(t: TestEnv): Promise<CloudRegistries>
   writeFileSync(t.env.REGISTRY_AUTH_FILE!, helpers);
   for (const c of started) Object.assign(t.env, c.env);
   const storeFile = join(t.configDir, "credentials.json");
-  const readStore = (): { version: number; credentials: Record<string, { username: string; secret: string; expiresAt?: number }> } => {
+  const readStore = (): { version: number; credentials: Record<string, { serverURL: string; username: string; secret: string; expiresAt?: number }> } => {
     try {
       return JSON.parse(readFileSync(storeFile, "utf8"));
     } catch {
