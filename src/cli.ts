@@ -145,7 +145,9 @@ export async function run(provider: Provider, helperName = `docker-credential-${
     out(usageLine(helperName) + "\n");
     return finish(1);
   }
-  if (args.length !== 1) {
+  // `list --details`: for people; docker and podman call plain `list`.
+  const details = first === "list" && args.length === 2 && args[1] === "--details";
+  if (args.length !== 1 && !details) {
     out(usageLine(helperName) + "\n");
     return finish(1);
   }
@@ -161,15 +163,20 @@ export async function run(provider: Provider, helperName = `docker-credential-${
     stdin = text;
     if (first === "get" && looksLikeKubeletRequest(stdin)) return kubelet(stdin);
   }
-  const outcome = await runAction(first, stdin, {
-    provider,
-    helperName,
-    version: VERSION,
-    env,
-    store,
-    cache,
-    context: () => makeContext(env, paths, log),
-  });
+  const outcome = await runAction(
+    first,
+    stdin,
+    {
+      provider,
+      helperName,
+      version: VERSION,
+      env,
+      store,
+      cache,
+      context: () => makeContext(env, paths, log),
+    },
+    { details },
+  );
   if (outcome.exitCode !== 0) log.debug(`${first}: ${outcome.stdout.trim()}`);
   out(outcome.stdout);
   return finish(outcome.exitCode);

@@ -12,6 +12,7 @@ Docker credential helper protocol (the server URL, or JSON for store, on stdin):
   ${helperName} store      save the credential given as JSON on stdin (docker login)
   ${helperName} erase      forget the saved credential and cached token for a server URL (docker logout)
   ${helperName} list       saved and cached registries, from local state only
+  ${helperName} list --details   with each one's user, source (saved login, saved token, cached token) and expiry
   ${helperName} version    print the version (and the build's commit and Bun version)
 
 Kubelet image credential provider (a CredentialProviderRequest on stdin, v1/v1beta1/v1alpha1):

@@ -16,7 +16,7 @@ import { oneLine, resolveCredential } from "./resolve.ts";
 import type { Context, Provider } from "./provider.ts";
 import type { CredentialStore } from "./store.ts";
 import type { TokenCache } from "./cache.ts";
-import { planSave } from "./saved-token.ts";
+import { isExpired, planSave, savedExpiry } from "./saved-token.ts";
 
 export interface HelperDeps {
   provider: Provider;
@@ -38,7 +38,12 @@ export interface Outcome {
 const ok = (stdout = ""): Outcome => ({ stdout, exitCode: 0 });
 const fail = (message: string): Outcome => ({ stdout: message + "\n", exitCode: 1 });
 
-export async function runAction(action: Action, stdin: string, deps: HelperDeps): Promise<Outcome> {
+export async function runAction(
+  action: Action,
+  stdin: string,
+  deps: HelperDeps,
+  options: { details?: boolean } = {},
+): Promise<Outcome> {
   try {
     switch (action) {
       case "get":
@@ -48,7 +53,7 @@ export async function runAction(action: Action, stdin: string, deps: HelperDeps)
       case "erase":
         return await erase(stdin, deps);
       case "list":
-        return list(deps);
+        return list(deps, options.details);
       case "version":
         return ok(versionLine(deps.helperName, deps.version));
     }
@@ -114,17 +119,39 @@ async function erase(stdin: string, deps: HelperDeps): Promise<Outcome> {
   return stored || cached > 0 ? ok() : fail(ERR_NOT_FOUND);
 }
 
-/** Local state only: stored logins and this provider's unexpired cached tokens. Never the network. */
-function list(deps: HelperDeps): Outcome {
-  const out = new Map<string, string>();
-  const stored = deps.store.list();
-  const storedKeys = new Set(stored.map(([key]) => key));
+/**
+ * Local state only: stored logins and this provider's unexpired cached tokens. Never the network.
+ * With `details`, each registry's user, where the credential comes from and when it expires (never the secret).
+ */
+function list(deps: HelperDeps, details = false): Outcome {
+  const out = new Map<string, ListedCredential>();
   const now = Date.now();
+  // A saved cloud token past its expiry is no longer served: not listed.
+  const stored = deps.store.list().filter(([, cred]) => !isExpired(cred, deps.provider, now));
+  const storedKeys = new Set(stored.map(([key]) => key));
   for (const entry of deps.cache?.entries() ?? []) {
     if (entry.provider === deps.provider.name && entry.expiresAt > now && !storedKeys.has(entry.host)) {
-      out.set(entry.host, entry.username);
+      out.set(entry.host, {
+        Username: entry.username,
+        Source: "cached token",
+        ExpiresAt: new Date(entry.expiresAt).toISOString(),
+      });
     }
   }
-  for (const [, cred] of stored) out.set(cred.serverURL, cred.username);
-  return ok(encodeList(out));
+  for (const [, cred] of stored) {
+    const expiry = savedExpiry(cred, deps.provider);
+    out.set(cred.serverURL, {
+      Username: cred.username,
+      Source: expiry === null ? "saved login" : "saved token",
+      ExpiresAt: expiry === null ? null : new Date(expiry).toISOString(),
+    });
+  }
+  if (details) return ok(JSON.stringify(Object.fromEntries(out), null, 2) + "\n");
+  return ok(encodeList(new Map([...out].map(([url, c]) => [url, c.Username]))));
+}
+
+interface ListedCredential {
+  Username: string;
+  Source: "saved login" | "saved token" | "cached token";
+  ExpiresAt: string | null;
 }

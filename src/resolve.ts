@@ -104,7 +104,11 @@ export async function resolveCredential(host: RegistryHost, deps: ResolveDeps): 
     ctx.log.debug(`${host.key}: using the credential saved by store`);
     return {
       found: true,
-      credential: { username: stored.username, secret: stored.secret, expiresAt: new Date(savedExpiry(stored, provider) ?? NEVER) },
+      credential: {
+        username: stored.username,
+        secret: stored.secret,
+        expiresAt: new Date(savedExpiry(stored, provider) ?? NEVER),
+      },
       source: "store",
       target: null,
     };

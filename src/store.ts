@@ -97,7 +97,8 @@ export function parseStoreFile(text: string): StoreFile {
     if (typeof serverURL === "string" && typeof username === "string" && typeof secret === "string") {
       const credential: StoredCredential = { serverURL, username, secret };
       // Not a finite number: kept, but as expired, never as permanent.
-      if (expiresAt !== undefined) credential.expiresAt = typeof expiresAt === "number" && Number.isFinite(expiresAt) ? expiresAt : 0;
+      if (expiresAt !== undefined)
+        credential.expiresAt = typeof expiresAt === "number" && Number.isFinite(expiresAt) ? expiresAt : 0;
       out[key] = credential;
     }
   }

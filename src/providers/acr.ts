@@ -39,7 +39,8 @@ export const provider: Provider<AcrLoginServer> = {
     const { fetchAcrCredential } = await import("./acr/exchange.ts");
     return fetchAcrCredential(target, ctx);
   },
-  tokenUser: "00000000-0000-0000-0000-000000000000", tokenMaxLifeMs: 3 * 3600_000, // refresh tokens: about 3 h
+  tokenUser: "00000000-0000-0000-0000-000000000000",
+  tokenMaxLifeMs: 3 * 3600_000, // refresh tokens: about 3 h
   settingsKeys: SETTINGS_KEYS,
   kubeletMatchImages: KUBELET_MATCH_IMAGES,
   serviceAccountTokens: {

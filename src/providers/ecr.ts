@@ -18,7 +18,8 @@ export const provider: Provider<EcrTarget> = {
   // The upstream helper's variables, with booleans parsed sanely ("false" means false).
   cacheOverrides: (env) => ({ dir: expandHome(env.AWS_ECR_CACHE_DIR, env), disabled: parseBoolean(env.AWS_ECR_DISABLE_CACHE) }),
   ignoreStore: (env) => parseBoolean(env.AWS_ECR_IGNORE_CREDS_STORAGE),
-  tokenUser: "AWS", tokenMaxLifeMs: 12 * 3600_000, // GetAuthorizationToken: 12 h
+  tokenUser: "AWS",
+  tokenMaxLifeMs: 12 * 3600_000, // GetAuthorizationToken: 12 h
   settingsKeys: ["profile", "roleArn"],
   // Private registries are per account; ECR Public works anonymously, and a
   // credHelpers entry would make every `docker build` ask for it.

@@ -75,7 +75,8 @@ export const provider: Provider<GcrHost> = {
   // GKE's metadata server can hand out tokens close to their expiry; a larger
   // margin made upstream fail there (docker-credential-gcr #182).
   minRemainingMs: 10_000,
-  tokenUser: GCR_USERNAME, tokenMaxLifeMs: 3600_000, // OAuth 2.0 access tokens: 1 h
+  tokenUser: GCR_USERNAME,
+  tokenMaxLifeMs: 3600_000, // OAuth 2.0 access tokens: 1 h
   settingsKeys: GCR_SETTINGS_KEYS,
   // kubelet passes only the annotations named here; the opt-in is optional so
   // that pods without it keep pulling with the node's identity, as upstream.

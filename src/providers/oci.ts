@@ -27,7 +27,8 @@ export const provider: Provider<OcirHost> = {
   identity: (target, ctx) =>
     ctx.serviceAccount ? podIdentity(ctx) : describePlan(choosePlan(readSettings(target.settings, ctx.env), ctx.env), ctx.env),
   fetch: async (target, ctx) => (await import("./oci/fetch.ts")).fetchCredential(target, ctx),
-  tokenUser: "BEARER_TOKEN", tokenMaxLifeMs: 3600_000, // /20180419/docker/token: about 1 h
+  tokenUser: "BEARER_TOKEN",
+  tokenMaxLifeMs: 3600_000, // /20180419/docker/token: about 1 h
   settingsKeys: SETTINGS_KEYS,
   // OCIR hosts are per region (45 in OC1 alone) and docker build asks every
   // credHelpers entry: the user names theirs (`configure docker --registries`).

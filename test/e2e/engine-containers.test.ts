@@ -22,7 +22,13 @@ describe("podman, buildah and skopeo × the four helpers", () => {
     t = makeTestEnv();
     if (!PEERS.every((p) => Bun.which(p))) return;
     world = await startCloudRegistries(t);
-    Object.assign(t.env, containersEnv(join(t.dir, "containers"), [...world.clouds.values()].map((c) => c.host)));
+    Object.assign(
+      t.env,
+      containersEnv(
+        join(t.dir, "containers"),
+        [...world.clouds.values()].map((c) => c.host),
+      ),
+    );
   }, 180_000);
   afterAll(async () => {
     await world?.stop();
@@ -61,7 +67,10 @@ describe("podman, buildah and skopeo × the four helpers", () => {
         expect(await cachedHosts(helper)).not.toContain(host);
 
         // A real password is saved through the helper as a login, and wins over the cloud.
-        expectOk(await run(["podman", "login", "-u", c.login.username, "--password-stdin", host], c.login.password), "podman login");
+        expectOk(
+          await run(["podman", "login", "-u", c.login.username, "--password-stdin", host], c.login.password),
+          "podman login",
+        );
         expect(world!.saved(host)).toEqual({ serverURL: host, username: c.login.username, secret: c.login.password });
         const calls = c.calls();
         expectOk(await run(["podman", "rmi", image]), "podman rmi");
@@ -74,7 +83,13 @@ describe("podman, buildah and skopeo × the four helpers", () => {
         expect(world!.saved(host)).toBeUndefined();
 
         // buildah's own login and logout go through the helper too.
-        expectOk(await run(["buildah", "login", "--tls-verify=false", "-u", c.login.username, "--password-stdin", host], c.login.password), "buildah login");
+        expectOk(
+          await run(
+            ["buildah", "login", "--tls-verify=false", "-u", c.login.username, "--password-stdin", host],
+            c.login.password,
+          ),
+          "buildah login",
+        );
         expect(world!.saved(host)?.username).toBe(c.login.username);
         expectOk(await run(["buildah", "logout", host]), "buildah logout");
         expect(world!.saved(host)).toBeUndefined();
@@ -82,7 +97,10 @@ describe("podman, buildah and skopeo × the four helpers", () => {
 
         // skopeo copy to a directory, with the cloud's token.
         const dest = join(t.dir, `copy-${helper}`);
-        expectOk(await run(["skopeo", "copy", "-q", "--src-tls-verify=false", `docker://${image}`, `dir:${dest}`]), "skopeo copy");
+        expectOk(
+          await run(["skopeo", "copy", "-q", "--src-tls-verify=false", `docker://${image}`, `dir:${dest}`]),
+          "skopeo copy",
+        );
         const manifest = JSON.parse(readFileSync(join(dest, "manifest.json"), "utf8")) as { layers: Array<{ digest: string }> };
         expect(manifest.layers).toHaveLength(1);
         expect(existsSync(join(dest, manifest.layers[0]!.digest.replace("sha256:", "")))).toBe(true);

@@ -76,6 +76,15 @@ describe("dockerd × the four helpers", () => {
         expect(saved.expiresAt).toBeLessThanOrEqual(Date.now() + MAX_LIFE[helper]!);
         const callsAfterLogin = c.calls();
 
+        // doctor and list --details show the saved token and its expiry; the registry accepts it.
+        const until = new Date(saved.expiresAt!).toISOString();
+        const doc = await runHelper(helper, ["doctor", host], "", t.env);
+        expect(doc.stdout).toContain(`a token saved by docker login (user ${c.user}) is used until ${until}`);
+        expect(doc.stdout).toContain(`the token saved by docker login for user ${c.user}, expires ${until}`);
+        expect(doc.stdout).toContain("all checks passed");
+        const details = JSON.parse((await runHelper(helper, ["list", "--details"], "", t.env)).stdout);
+        expect(details[host]).toEqual({ Username: c.user, Source: "saved token", ExpiresAt: until });
+
         // Pull and build FROM the private image with the saved token: no cloud call.
         expectOk(await docker(["rmi", image]), "docker rmi");
         expectOk(await docker(["pull", image]), "docker pull with the saved token");
@@ -85,7 +94,7 @@ describe("dockerd × the four helpers", () => {
         const tag = `cch-built-${helper}:latest`;
         const build = await docker(["build", "--pull", "-t", tag, context], "", { DOCKER_BUILDKIT: "0" });
         expectOk(build, "docker build");
-        const label = await docker(["image", "inspect", "--format", "{{index .Config.Labels \"cch.helper\"}}", tag]);
+        const label = await docker(["image", "inspect", "--format", '{{index .Config.Labels "cch.helper"}}', tag]);
         expect(label.stdout.trim()).toBe(helper);
         expect(c.calls()).toBe(callsAfterLogin);
 
@@ -94,6 +103,11 @@ describe("dockerd × the four helpers", () => {
         expectOk(await docker(["rmi", image]), "docker rmi");
         expectOk(await docker(["pull", image]), "docker pull after the saved token expired");
         expect(c.calls()).toBe(callsAfterLogin + 1);
+        const after = await runHelper(helper, ["doctor", host], "", t.env);
+        expect(after.stdout).toContain(`the token saved by docker login (user ${c.user}) expired`);
+        expect(after.stdout).toContain("a cached token for user");
+        expect(after.stdout).toContain("all checks passed");
+        expect(JSON.parse((await runHelper(helper, ["list", "--details"], "", t.env)).stdout)[host].Source).toBe("cached token");
 
         expectOk(await docker(["logout", host]), "docker logout");
         expect(world!.saved(host)).toBeUndefined();

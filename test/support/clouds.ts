@@ -150,7 +150,10 @@ export async function startCloudRegistries(t: TestEnv): Promise<CloudRegistries>
   writeFileSync(t.env.REGISTRY_AUTH_FILE!, helpers);
   for (const c of started) Object.assign(t.env, c.env);
   const storeFile = join(t.configDir, "credentials.json");
-  const readStore = (): { version: number; credentials: Record<string, { serverURL: string; username: string; secret: string; expiresAt?: number }> } => {
+  const readStore = (): {
+    version: number;
+    credentials: Record<string, { serverURL: string; username: string; secret: string; expiresAt?: number }>;
+  } => {
     try {
       return JSON.parse(readFileSync(storeFile, "utf8"));
     } catch {

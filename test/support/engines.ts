@@ -40,7 +40,11 @@ export async function startDockerd(): Promise<Dockerd> {
       "--config-file",
       join(dir, "daemon.json"),
     ],
-    { stdout: Bun.file(join(dir, "dockerd.out")), stderr: Bun.file(join(dir, "dockerd.log")), env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } },
+    {
+      stdout: Bun.file(join(dir, "dockerd.out")),
+      stderr: Bun.file(join(dir, "dockerd.log")),
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+    },
   );
   const stop = async () => {
     proc.kill("SIGTERM");
@@ -53,7 +57,11 @@ export async function startDockerd(): Promise<Dockerd> {
   };
   const deadline = Date.now() + 90_000;
   for (;;) {
-    const r = await runCommand(["docker", "version", "--format", "{{.Server.Version}}"], "", { PATH: process.env.PATH ?? "", DOCKER_HOST: host, DOCKER_CONFIG: dir });
+    const r = await runCommand(["docker", "version", "--format", "{{.Server.Version}}"], "", {
+      PATH: process.env.PATH ?? "",
+      DOCKER_HOST: host,
+      DOCKER_CONFIG: dir,
+    });
     if (r.exitCode === 0) break;
     if (proc.exitCode !== null || Date.now() > deadline) {
       const log = existsSync(join(dir, "dockerd.log")) ? readFileSync(join(dir, "dockerd.log"), "utf8").slice(-2000) : "";
@@ -80,7 +88,11 @@ export function containersEnv(dir: string, insecure: string[]): Record<string, s
   const registries = join(dir, "registries.conf");
   writeFileSync(
     registries,
-    ["unqualified-search-registries = []", ...insecure.flatMap((h) => ["[[registry]]", `location = "${h}"`, "insecure = true"]), ""].join("\n"),
+    [
+      "unqualified-search-registries = []",
+      ...insecure.flatMap((h) => ["[[registry]]", `location = "${h}"`, "insecure = true"]),
+      "",
+    ].join("\n"),
   );
   const containers = join(dir, "containers.conf");
   writeFileSync(

@@ -106,7 +106,9 @@ describe("store of a cloud token", () => {
   });
 
   test("an ECR password carries its expiration inside", () => {
-    const password = Buffer.from(JSON.stringify({ payload: "x", datakey: "y", version: "2", expiration: 1_800_000_000 })).toString("base64");
+    const password = Buffer.from(
+      JSON.stringify({ payload: "x", datakey: "y", version: "2", expiration: 1_800_000_000 }),
+    ).toString("base64");
     expect(ownExpiry(password)).toBe(1_800_000_000_000);
     expect(ownExpiry("plain-opaque-token")).toBeNull();
     expect(ownExpiry(jwt({ sub: "no exp" }))).toBeNull();
@@ -130,7 +132,11 @@ describe("store of a cloud token", () => {
   test("a host the cloud does not serve is saved as a login, whatever the user name", async () => {
     const r = await runAction("store", storeInput("counter", "pw", "registry.example.com"), deps());
     expect(r.exitCode).toBe(0);
-    expect(deps().store.get("registry.example.com")).toEqual({ serverURL: "registry.example.com", username: "counter", secret: "pw" });
+    expect(deps().store.get("registry.example.com")).toEqual({
+      serverURL: "registry.example.com",
+      username: "counter",
+      secret: "pw",
+    });
   });
 
   test("a provider without a token user saves as before", async () => {
@@ -147,12 +153,35 @@ describe("store of a cloud token", () => {
   });
 });
 
+describe("list", () => {
+  test("shows saved logins, saved tokens with their expiry and cached tokens; never an expired one, never a secret", async () => {
+    await get();
+    await runAction("store", storeInput("counter", "hand-fetched", "b.counting.test"), deps());
+    await runAction("store", storeInput("alice", "s3cret", "c.counting.test"), deps());
+    await deps().store.put("d.counting.test", { serverURL: "d.counting.test", username: "counter", secret: "x", expiresAt: 1 });
+    const plain = await runAction("list", "", deps());
+    expect(JSON.parse(plain.stdout)).toEqual({ [HOST]: "counter", "b.counting.test": "counter", "c.counting.test": "alice" });
+    const details = await runAction("list", "", deps(), { details: true });
+    expect(JSON.parse(details.stdout)).toEqual({
+      [HOST]: { Username: "counter", Source: "cached token", ExpiresAt: new Date(clock + HOUR).toISOString() },
+      "b.counting.test": { Username: "counter", Source: "saved token", ExpiresAt: new Date(clock + HOUR).toISOString() },
+      "c.counting.test": { Username: "alice", Source: "saved login", ExpiresAt: null },
+    });
+    for (const secret of ["hand-fetched", "s3cret", "counting-token"]) expect(details.stdout).not.toContain(secret);
+  });
+});
+
 describe("the store file stays readable by the previous release", () => {
   test("same format version, the three fields it reads, expiry as an extra field", async () => {
     await runAction("store", storeInput("counter", "hand-fetched"), deps());
     const file = JSON.parse(readFileSync(deps().store.path, "utf8"));
     expect(file.version).toBe(1);
-    expect(file.credentials[HOST]).toEqual({ serverURL: HOST, username: "counter", secret: "hand-fetched", expiresAt: clock + HOUR });
+    expect(file.credentials[HOST]).toEqual({
+      serverURL: HOST,
+      username: "counter",
+      secret: "hand-fetched",
+      expiresAt: clock + HOUR,
+    });
   });
 
   test("a file without expiries reads as logins; a bad expiry reads as expired, never as permanent", () => {
@@ -174,7 +203,11 @@ describe("bad input stays bad input", () => {
   const cases: Array<[string, string, string]> = [
     ["an empty secret", storeInput("counter", ""), "no credentials secret: an empty password is not saved\n"],
     ["an empty user", storeInput("", "pw"), "no credentials username\n"],
-    ["user information in the host", storeInput("counter", "pw", "https://me@a.counting.test"), "invalid server URL: user information is not allowed in a server URL\n"],
+    [
+      "user information in the host",
+      storeInput("counter", "pw", "https://me@a.counting.test"),
+      "invalid server URL: user information is not allowed in a server URL\n",
+    ],
     ["a space in the host", storeInput("counter", "pw", "a counting.test"), "invalid server URL: invalid character in host\n"],
     ["another scheme", storeInput("counter", "pw", "ftp://a.counting.test"), "invalid server URL: unsupported scheme ftp\n"],
   ];
