@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTestEnv, peerTest, requireDist, runCommand, runHelper, type TestEnv } from "../support/env.ts";
-import { HELPERS, startCloudRegistries, type CloudRegistries } from "../support/clouds.ts";
+import { AWS_CLI, HELPERS, startCloudRegistries, type CloudRegistries } from "../support/clouds.ts";
 import { startDockerd, type Dockerd } from "../support/engines.ts";
 
 const PEERS = ["dockerd", "docker", "docker-registry", "htpasswd"];
@@ -42,7 +42,7 @@ describe("dockerd × the four helpers", () => {
 
   for (const helper of HELPERS) {
     peerTest(
-      PEERS,
+      helper === "ecr-login" ? [...PEERS, AWS_CLI] : PEERS,
       `${helper}: docker login without -u, the token-login flow, pull, build FROM, logout, and a pull after the saved token expired`,
       async () => {
         const c = world!.clouds.get(helper)!;
@@ -68,12 +68,16 @@ describe("dockerd × the four helpers", () => {
         expect(await cachedHosts(helper)).not.toContain(host);
 
         // The flow the clouds document: a token fetched by hand, logged in under the token user.
-        const tokenLogin = await docker(["login", "-u", c.user, "--password-stdin", host], c.token);
+        const handToken = await c.handToken(t.env);
+        expect(handToken).toBe(c.token);
+        const tokenLogin = await docker(["login", "-u", c.user, "--password-stdin", host], handToken);
         expectOk(tokenLogin, "docker login --password-stdin");
         const saved = world!.saved(host)!;
         expect(saved.username).toBe(c.user);
         expect(saved.expiresAt).toBeGreaterThan(Date.now());
         expect(saved.expiresAt).toBeLessThanOrEqual(Date.now() + MAX_LIFE[helper]!);
+        // ECR passwords and ACR refresh tokens carry their own (sooner) expiry: it wins.
+        if (c.tokenExpiresAt !== undefined) expect(saved.expiresAt).toBe(c.tokenExpiresAt);
         const callsAfterLogin = c.calls();
 
         // doctor and list --details show the saved token and its expiry; the registry accepts it.

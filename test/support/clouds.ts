@@ -8,14 +8,16 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { startFakeAws } from "../ecr/fake-aws.ts";
-import { HOST as ECR_HOST } from "../ecr/support.ts";
+import { HOST as ECR_HOST, REGION as ECR_REGION } from "../ecr/support.ts";
 import { startFakeMetadataServer, newToken } from "../gcr/fakes.ts";
 import { LOGIN as ACR_LOGIN, servicePrincipalEnv, startWorld } from "../acr/support/setup.ts";
 import { apiKeyProfile, makeApiKey, startFakeOcir, writeOciConfig } from "../oci/fakes.ts";
 import { startRegistry, type LocalRegistry, type RegistryUser } from "./registry.ts";
-import type { HelperName, TestEnv } from "./env.ts";
+import { runCommand, type HelperName, type TestEnv } from "./env.ts";
 
 export const HELPERS: readonly HelperName[] = ["ecr-login", "gcr", "acr", "oci"];
+/** Debian's AWS CLI v2 (an older v1 may come first on PATH). */
+export const AWS_CLI = "/usr/bin/aws";
 
 export interface Cloud {
   helper: HelperName;
@@ -23,10 +25,18 @@ export interface Cloud {
   user: string;
   /** The one token the fake hands out and the registry accepts. */
   token: string;
+  /** The expiry the token carries itself, when it carries one (epoch ms). */
+  tokenExpiresAt?: number;
   /** What the helper needs to reach the fake (and nothing else). */
   env: Record<string, string>;
   /** The configuration entry that makes a loopback registry this cloud's (alias and endpoints). */
   settings: Record<string, unknown>;
+  /**
+   * A token fetched by hand, as the cloud documents for `docker login
+   * --password-stdin`: for ECR Debian's `aws ecr get-login-password` against
+   * the fake; for the others the fake's token (their CLIs are not driven here).
+   */
+  handToken(env: Record<string, string>): Promise<string>;
   /** How many tokens the fake has handed out. */
   calls(): number;
   stop(): Promise<void>;
@@ -42,7 +52,9 @@ export function startClouds(dir: string): Cloud[] {
 
 function ecr(dir: string): Cloud {
   const fake = startFakeAws();
-  const token = `ecr-e2e-${randomBytes(12).toString("hex")}`;
+  // Shaped like an ECR password: base64 of a JSON document with its expiration (2 h, sooner than ECR's 12 h).
+  const expiration = Math.floor(Date.now() / 1000) + 2 * 3600;
+  const token = Buffer.from(JSON.stringify({ payload: randomBytes(4).toString("hex"), expiration })).toString("base64");
   fake.fixedPassword = token;
   const awsConfig = join(dir, "aws-config");
   writeFileSync(awsConfig, "");
@@ -60,6 +72,13 @@ function ecr(dir: string): Cloud {
       AWS_SECRET_ACCESS_KEY: "test-secret-access-key-not-real",
     },
     settings: { alias: ECR_HOST },
+    tokenExpiresAt: expiration * 1000,
+    async handToken(env) {
+      const cmd = [AWS_CLI, "ecr", "get-login-password", "--region", ECR_REGION, "--endpoint-url", fake.url];
+      const r = await runCommand(cmd, "", env, { timeoutMs: 120_000 });
+      if (r.exitCode !== 0) throw new Error(`aws ecr get-login-password failed: ${r.stderr}`);
+      return r.stdout.trim();
+    },
     calls: () => fake.count("ecr"),
     stop: () => fake.stop(),
   };
@@ -74,6 +93,7 @@ function gcr(): Cloud {
     token,
     env: { GOOGLE_CLOUD_PROJECT: "cch-test-project", GCE_METADATA_HOST: md.host },
     settings: { alias: "us-docker.pkg.dev" },
+    handToken: async () => token,
     calls: () => md.tokenCalls,
     stop: () => md.stop(),
   };
@@ -81,7 +101,8 @@ function gcr(): Cloud {
 
 function acr(): Cloud {
   const w = startWorld();
-  const token = `${b64({ alg: "none" })}.${b64({ exp: Math.floor(Date.now() / 1000) + 3 * 3600 })}.x`;
+  const exp = Math.floor(Date.now() / 1000) + 2 * 3600;
+  const token = `${b64({ alg: "none" })}.${b64({ exp })}.x`;
   w.acr.fixedRefreshToken = token;
   return {
     helper: "acr",
@@ -89,6 +110,8 @@ function acr(): Cloud {
     token,
     env: servicePrincipalEnv(w),
     settings: { alias: ACR_LOGIN, endpoint: w.acr.url },
+    tokenExpiresAt: exp * 1000,
+    handToken: async () => token,
     calls: () => w.acr.calls.exchange ?? 0,
     stop: () => w.stop(),
   };
@@ -108,6 +131,7 @@ function oci(dir: string): Cloud {
     token,
     env: { OCI_CONFIG_FILE: config, CCH_OCI_METADATA_URL: "http://127.0.0.1:9/opc/v2/" },
     settings: { alias: "iad.ocir.io", tokenEndpoint: ocir.url },
+    handToken: async () => token,
     calls: () => ocir.issued.length,
     stop: () => ocir.stop(),
   };
