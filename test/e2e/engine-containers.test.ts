@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeTestEnv, peerTest, requireDist, runCommand, runHelper, type TestEnv } from "../support/env.ts";
+import { makeTestEnv, peerTest, requireDist, runCommand, type TestEnv } from "../support/env.ts";
 import { HELPERS, startCloudRegistries, type CloudRegistries } from "../support/clouds.ts";
-import { containersEnv } from "../support/engines.ts";
+import { containersEnv, expectOk, listedHosts } from "../support/engines.ts";
 
 const PEERS = ["podman", "buildah", "skopeo", "docker-registry", "htpasswd"];
 
@@ -36,21 +36,13 @@ describe("podman, buildah and skopeo × the four helpers", () => {
   }, 60_000);
 
   const run = (cmd: string[], stdin = "") => runCommand(cmd, stdin, t.env, { timeoutMs: 120_000 });
-  const cachedHosts = async (helper: (typeof HELPERS)[number]) =>
-    Object.keys(JSON.parse((await runHelper(helper, ["list"], "", t.env)).stdout));
-  const expectOk = (r: { exitCode: number; stdout: string; stderr: string }, what: string) => {
-    if (r.exitCode !== 0) throw new Error(`${what} failed (${r.exitCode}): ${r.stdout}${r.stderr}`);
-  };
 
   for (const helper of HELPERS) {
     peerTest(
       PEERS,
       `${helper}: podman and buildah login/logout through the helper, pull, buildah from, skopeo copy`,
       async () => {
-        const c = world!.clouds.get(helper)!;
-        const host = c.host;
-        const image = `${host}/team/app:v1`;
-        await runHelper(helper, ["erase"], host, t.env);
+        const { c, host, image } = await world!.cell(helper);
 
         // podman asks `get` before it logs in: the cloud's token, which it then
         // stores. That is the token get hands out, so nothing is saved.
@@ -64,7 +56,7 @@ describe("podman, buildah and skopeo × the four helpers", () => {
         expectOk(await run(["buildah", "rm", from.stdout.trim()]), "buildah rm");
         expect(c.calls()).toBe(before + 1);
         expectOk(await run(["podman", "logout", host]), "podman logout");
-        expect(await cachedHosts(helper)).not.toContain(host);
+        expect(await listedHosts(helper, t.env)).not.toContain(host);
 
         // A real password is saved through the helper as a login, and wins over the cloud.
         expectOk(

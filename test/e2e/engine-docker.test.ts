@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTestEnv, peerTest, requireDist, runCommand, runHelper, type TestEnv } from "../support/env.ts";
 import { AWS_CLI, HELPERS, startCloudRegistries, type CloudRegistries } from "../support/clouds.ts";
-import { startDockerd, type Dockerd } from "../support/engines.ts";
+import { expectOk, listedHosts, startDockerd, type Dockerd } from "../support/engines.ts";
 
 const PEERS = ["dockerd", "docker", "docker-registry", "htpasswd"];
 const HOUR = 3600_000;
@@ -34,22 +34,13 @@ describe("dockerd × the four helpers", () => {
 
   const docker = (args: string[], stdin = "", env: Record<string, string> = {}) =>
     runCommand(["docker", ...args], stdin, { ...t.env, ...env }, { timeoutMs: 120_000 });
-  const expectOk = (r: { exitCode: number; stdout: string; stderr: string }, what: string) => {
-    if (r.exitCode !== 0) throw new Error(`${what} failed (${r.exitCode}): ${r.stdout}${r.stderr}`);
-  };
-  const cachedHosts = async (helper: (typeof HELPERS)[number]) =>
-    Object.keys(JSON.parse((await runHelper(helper, ["list"], "", t.env)).stdout));
 
   for (const helper of HELPERS) {
     peerTest(
       helper === "ecr-login" ? [...PEERS, AWS_CLI] : PEERS,
       `${helper}: docker login without -u, the token-login flow, pull, build FROM, logout, and a pull after the saved token expired`,
       async () => {
-        const c = world!.clouds.get(helper)!;
-        const host = c.host;
-        const image = `${host}/team/app:v1`;
-        // docker build in an earlier cell asked every helper: start from nothing cached.
-        await runHelper(helper, ["erase"], host, t.env);
+        const { c, host, image } = await world!.cell(helper);
         const before = c.calls();
 
         // `docker login` with no -u asks `get` (one cloud call), checks the token with
@@ -65,7 +56,7 @@ describe("dockerd × the four helpers", () => {
 
         // logout erases the cached token: the next get goes to the cloud.
         expectOk(await docker(["logout", host]), "docker logout");
-        expect(await cachedHosts(helper)).not.toContain(host);
+        expect(await listedHosts(helper, t.env)).not.toContain(host);
 
         // The flow the clouds document: a token fetched by hand, logged in under the token user.
         const handToken = await c.handToken(t.env);
@@ -115,7 +106,7 @@ describe("dockerd × the four helpers", () => {
 
         expectOk(await docker(["logout", host]), "docker logout");
         expect(world!.saved(host)).toBeUndefined();
-        expect(await cachedHosts(helper)).not.toContain(host);
+        expect(await listedHosts(helper, t.env)).not.toContain(host);
       },
       240_000,
     );

@@ -13,7 +13,7 @@ import { startFakeMetadataServer, newToken } from "../gcr/fakes.ts";
 import { LOGIN as ACR_LOGIN, servicePrincipalEnv, startWorld } from "../acr/support/setup.ts";
 import { apiKeyProfile, makeApiKey, startFakeOcir, writeOciConfig } from "../oci/fakes.ts";
 import { startRegistry, type LocalRegistry, type RegistryUser } from "./registry.ts";
-import { runCommand, type HelperName, type TestEnv } from "./env.ts";
+import { runCommand, runHelper, type HelperName, type TestEnv } from "./env.ts";
 
 export const HELPERS: readonly HelperName[] = ["ecr-login", "gcr", "acr", "oci"];
 /** Debian's AWS CLI v2 (an older v1 may come first on PATH). */
@@ -146,6 +146,12 @@ export interface CloudRegistries {
   clouds: Map<HelperName, Cloud & { registry: LocalRegistry; host: string; login: RegistryUser }>;
   /** The credential the helpers' store holds for `host`, as the store file says. */
   saved(host: string): { serverURL: string; username: string; secret: string; expiresAt?: number } | undefined;
+  /**
+   * One engine × helper cell: the helper's cloud, registry host and image,
+   * with nothing saved or cached for the host (an earlier `docker build`
+   * asked every helper).
+   */
+  cell(helper: HelperName): Promise<{ c: Cloud & { host: string; login: RegistryUser }; host: string; image: string }>;
   /** Rewrites the saved entry's expiry, as if it had been saved long ago. */
   expireSaved(host: string): void;
   stop(): Promise<void>;
@@ -187,6 +193,11 @@ export async function startCloudRegistries(t: TestEnv): Promise<CloudRegistries>
   return {
     clouds: byHelper,
     saved: (host) => readStore().credentials[host],
+    async cell(helper) {
+      const c = byHelper.get(helper)!;
+      await runHelper(helper, ["erase"], c.host, t.env);
+      return { c, host: c.host, image: `${c.host}/team/app:v1` };
+    },
     expireSaved(host) {
       const file = readStore();
       const entry = file.credentials[host];

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCommand } from "./env.ts";
+import { runCommand, runHelper, type HelperName, type RunResult } from "./env.ts";
 
 export interface Dockerd {
   /** `unix://…/docker.sock`, for DOCKER_HOST. */
@@ -107,4 +107,14 @@ export function containersEnv(dir: string, insecure: string[]): Record<string, s
     ].join("\n"),
   );
   return { CONTAINERS_STORAGE_CONF: storage, CONTAINERS_REGISTRIES_CONF: registries, CONTAINERS_CONF: containers };
+}
+
+/** Fails the test with the command's output when it did not succeed. */
+export function expectOk(r: RunResult, what: string): void {
+  if (r.exitCode !== 0) throw new Error(`${what} failed (${r.exitCode}): ${r.stdout}${r.stderr}`);
+}
+
+/** The registries `list` shows for a helper (saved and cached). */
+export async function listedHosts(helper: HelperName, env: Record<string, string>): Promise<string[]> {
+  return Object.keys(JSON.parse((await runHelper(helper, ["list"], "", env)).stdout));
 }
