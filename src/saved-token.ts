@@ -8,7 +8,7 @@
 import { cacheKey, jwtClaims, targetFor } from "./resolve.ts";
 import type { Context, Provider } from "./provider.ts";
 import type { RegistryHost } from "./registry.ts";
-import type { StoredCredential } from "./store.ts";
+import type { CredentialStore, StoredCredential } from "./store.ts";
 import type { TokenCache } from "./cache.ts";
 
 /** What `store` does with a credential. */
@@ -20,6 +20,7 @@ export type SavePlan =
   | { kind: "refuse"; message: string };
 
 const DEFAULT_MAX_LIFE_MS = 3600_000;
+const DEFAULT_MARGIN_MS = 60_000;
 
 export function isTokenUser(provider: Provider, username: string): boolean {
   return provider.tokenUser !== undefined && username.toLowerCase() === provider.tokenUser.toLowerCase();
@@ -53,18 +54,22 @@ export function savedExpiry(saved: StoredCredential, provider: Provider): number
   return isTokenUser(provider, saved.username) ? ownExpiry(saved.secret) : null;
 }
 
+/**
+ * Past its expiry, or too close to it to start a pull with: the same margin
+ * a cached token must have left (the provider's, or a minute).
+ */
 export function isExpired(saved: StoredCredential, provider: Provider, now: number): boolean {
   const expiry = savedExpiry(saved, provider);
-  return expiry !== null && now >= expiry;
+  return expiry !== null && now + (provider.minRemainingMs ?? DEFAULT_MARGIN_MS) > expiry;
 }
 
 /** Decides what `store` does with `username`/`secret` for `host`. */
 export function planSave(
   host: RegistryHost,
   credential: { username: string; secret: string },
-  deps: { provider: Provider; cache: TokenCache | null; ctx: Context },
+  deps: { provider: Provider; store: CredentialStore; cache: TokenCache | null; ctx: Context },
 ): SavePlan {
-  const { provider, cache, ctx } = deps;
+  const { provider, store, cache, ctx } = deps;
   const target = targetFor(host, provider, ctx.config);
   if (target === null) return { kind: "save" };
   const now = ctx.now().getTime();
@@ -76,7 +81,12 @@ export function planSave(
   }
   if (!isTokenUser(provider, credential.username)) return { kind: "save" };
   const limit = now + (provider.tokenMaxLifeMs ?? DEFAULT_MAX_LIFE_MS);
-  const expiresAt = Math.min(ownExpiry(credential.secret) ?? limit, limit);
+  // The same token again (`docker login` without -u hands back what get served from the store):
+  // its life does not start over.
+  const previous = store.get(host.key);
+  const same = previous && previous.username === credential.username && previous.secret === credential.secret;
+  const before = same ? savedExpiry(previous, provider) : null;
+  const expiresAt = Math.min(ownExpiry(credential.secret) ?? limit, before ?? limit, limit);
   if (expiresAt <= now) {
     return { kind: "refuse", message: `the ${provider.title} token given for ${host.key} has already expired; nothing saved` };
   }

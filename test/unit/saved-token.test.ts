@@ -78,17 +78,27 @@ describe("store of a cloud token", () => {
     expect(server.calls).toBe(1);
   });
 
-  test("under the token user: saved with the longest life, served until then, then the cloud takes over", async () => {
+  test("under the token user: saved with the longest life, served until a minute before, then the cloud takes over", async () => {
     expect((await runAction("store", storeInput("counter", "hand-fetched"), deps())).exitCode).toBe(0);
     expect(saved()).toEqual({ serverURL: HOST, username: "counter", secret: "hand-fetched", expiresAt: clock + HOUR });
     expect((await get())!.Secret).toBe("hand-fetched");
     expect(server.calls).toBe(0);
-    clock += HOUR - 1;
+    clock += HOUR - 60_000;
     expect((await get())!.Secret).toBe("hand-fetched");
     clock += 1;
     const after = await get();
     expect(after!.Secret).not.toBe("hand-fetched");
     expect(server.calls).toBe(1);
+  });
+
+  test("the same token stored again (docker login without -u, served from the store) keeps its expiry", async () => {
+    await runAction("store", storeInput("counter", "hand-fetched"), deps());
+    clock += HOUR / 2;
+    const token = await get();
+    expect(token!.Secret).toBe("hand-fetched");
+    await runAction("store", storeInput(token!.Username, token!.Secret), deps());
+    expect(saved()!.expiresAt).toBe(clock - HOUR / 2 + HOUR);
+    expect(server.calls).toBe(0);
   });
 
   test("the user name is matched without regard to case", async () => {
