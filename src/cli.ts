@@ -163,20 +163,16 @@ export async function run(provider: Provider, helperName = `docker-credential-${
     stdin = text;
     if (first === "get" && looksLikeKubeletRequest(stdin)) return kubelet(stdin);
   }
-  const outcome = await runAction(
-    first,
-    stdin,
-    {
-      provider,
-      helperName,
-      version: VERSION,
-      env,
-      store,
-      cache,
-      context: () => makeContext(env, paths, log),
-    },
-    { details },
-  );
+  const outcome = await runAction(first, stdin, {
+    provider,
+    helperName,
+    version: VERSION,
+    env,
+    store,
+    cache,
+    context: () => makeContext(env, paths, log),
+    listDetails: details,
+  });
   if (outcome.exitCode !== 0) log.debug(`${first}: ${outcome.stdout.trim()}`);
   out(outcome.stdout);
   return finish(outcome.exitCode);

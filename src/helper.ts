@@ -28,6 +28,8 @@ export interface HelperDeps {
   cache: TokenCache | null;
   /** Built lazily: only `get` needs the configuration file and a deadline. */
   context(): Context;
+  /** `list --details`: each registry's user, source and expiry, for people. */
+  listDetails?: boolean;
 }
 
 export interface Outcome {
@@ -38,12 +40,7 @@ export interface Outcome {
 const ok = (stdout = ""): Outcome => ({ stdout, exitCode: 0 });
 const fail = (message: string): Outcome => ({ stdout: message + "\n", exitCode: 1 });
 
-export async function runAction(
-  action: Action,
-  stdin: string,
-  deps: HelperDeps,
-  options: { details?: boolean } = {},
-): Promise<Outcome> {
+export async function runAction(action: Action, stdin: string, deps: HelperDeps): Promise<Outcome> {
   try {
     switch (action) {
       case "get":
@@ -53,7 +50,7 @@ export async function runAction(
       case "erase":
         return await erase(stdin, deps);
       case "list":
-        return list(deps, options.details);
+        return list(deps, deps.listDetails);
       case "version":
         return ok(versionLine(deps.helperName, deps.version));
     }

@@ -171,7 +171,7 @@ describe("list", () => {
     await deps().store.put("d.counting.test", { serverURL: "d.counting.test", username: "counter", secret: "x", expiresAt: 1 });
     const plain = await runAction("list", "", deps());
     expect(JSON.parse(plain.stdout)).toEqual({ [HOST]: "counter", "b.counting.test": "counter", "c.counting.test": "alice" });
-    const details = await runAction("list", "", deps(), { details: true });
+    const details = await runAction("list", "", { ...deps(), listDetails: true });
     expect(JSON.parse(details.stdout)).toEqual({
       [HOST]: { Username: "counter", Source: "cached token", ExpiresAt: new Date(clock + HOUR).toISOString() },
       "b.counting.test": { Username: "counter", Source: "saved token", ExpiresAt: new Date(clock + HOUR).toISOString() },
