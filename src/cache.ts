@@ -21,6 +21,7 @@ export interface CacheEntry {
 }
 
 const ENTRY_SUFFIX = ".token.json";
+const ERASED_SUFFIX = ".erased.json";
 /** Temp files older than this were left by a killed writer. */
 export const STALE_TEMP_MS = 60_000;
 
@@ -40,7 +41,7 @@ export class TokenCache {
     const text = readTextOrNull(file);
     if (text === null) return null;
     const entry = parseCacheEntry(text);
-    if (entry === null || entry.key !== key) {
+    if (entry === null || entry.key !== key || this.erased(entry)) {
       unlinkQuiet(file);
       return null;
     }
@@ -67,19 +68,41 @@ export class TokenCache {
       const text = readTextOrNull(path);
       if (text === null) continue;
       const entry = parseCacheEntry(text);
-      if (entry === null) unlinkQuiet(path);
+      if (entry === null || this.erased(entry)) unlinkQuiet(path);
       else out.push(entry);
     }
     return out;
   }
 
-  /** Removes every entry of `provider` for `host`; returns how many. */
-  removeHost(provider: string, host: string): number {
-    let n = 0;
-    for (const e of this.entries()) {
-      if (e.provider === provider && e.host === host && unlinkQuiet(this.fileFor(e.key))) n++;
+  /**
+   * Removes every entry of `provider` for `host`; returns how many. A refresh
+   * already in flight may write its token afterwards: the host is marked
+   * erased at `now` first, and an entry whose fetch began by then is never served.
+   */
+  removeHost(provider: string, host: string, now = Date.now()): number {
+    const found = this.entries().filter((e) => e.provider === provider && e.host === host);
+    try {
+      writeFileAtomic(this.erasedFile(provider, host), JSON.stringify({ provider, host, at: now }) + "\n");
+    } catch {
+      // An unwritable cache holds no new token either: removing what is there is all there is to do.
     }
-    return n;
+    return found.filter((e) => unlinkQuiet(this.fileFor(e.key))).length;
+  }
+
+  private erasedFile(provider: string, host: string): string {
+    return this.fileFor(`${provider}|erased|${host}`).replace(ENTRY_SUFFIX, ERASED_SUFFIX);
+  }
+
+  /** Fetched before the host was last erased (`docker logout`). */
+  private erased(entry: CacheEntry): boolean {
+    const text = readTextOrNull(this.erasedFile(entry.provider, entry.host));
+    if (text === null) return false;
+    try {
+      const d = JSON.parse(text) as { provider?: unknown; host?: unknown; at?: unknown };
+      return d.provider === entry.provider && d.host === entry.host && typeof d.at === "number" && entry.issuedAt <= d.at;
+    } catch {
+      return false;
+    }
   }
 }
 
@@ -135,6 +158,12 @@ export function readFailure(cache: TokenCache, key: string, now: number): Rememb
 export function rememberFailure(cache: TokenCache, key: string, failure: RememberedFailure): void {
   writeFileAtomic(cache.fileFor(key).replace(ENTRY_SUFFIX, FAILURE_SUFFIX), JSON.stringify({ key, ...failure }) + "\n");
 }
+
+/**
+ * The one margin, on the Docker and kubelet paths alike: a token with at least
+ * this long left is served (upstream's kubelet plugins use the same 10 s).
+ */
+export const MIN_REMAINING_MS = 10_000;
 
 /** Still fresh: before half of its life, as the reference helpers refresh. */
 export function isFresh(entry: CacheEntry, now: number, minRemainingMs: number): boolean {

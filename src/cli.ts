@@ -188,7 +188,9 @@ export async function run(
     out(usageLine(helperName) + "\n");
     return finish(1);
   }
-  if (args.length !== 1) {
+  // `list --details`: for people; docker and podman call plain `list`.
+  const details = first === "list" && args.length === 2 && args[1] === "--details";
+  if (args.length !== 1 && !details) {
     out(usageLine(helperName) + "\n");
     return finish(1);
   }
@@ -212,6 +214,7 @@ export async function run(
     store,
     cache,
     context: () => makeContext(env, paths, log),
+    listDetails: details,
   });
   if (outcome.exitCode !== 0) log.debug(`${first}: ${outcome.stdout.trim()}`);
   out(outcome.stdout);

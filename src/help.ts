@@ -12,9 +12,10 @@ export function helpText(helperName: string, provider: Provider): string {
 
 Docker credential helper protocol (the server URL, or JSON for store, on stdin):
   ${helperName} get        print {"ServerURL","Username","Secret"} for the server URL on stdin
-  ${helperName} store      save the credential given as JSON on stdin (docker login)
+  ${helperName} store      save the credential given as JSON on stdin (docker login); a cloud token expires
   ${helperName} erase      forget the saved credential and cached token for a server URL (docker logout)
   ${helperName} list       saved and cached registries, from local state only
+  ${helperName} list --details   with each one's user, source (saved login, saved token, cached token) and expiry
   ${helperName} version    print the version (and the build's commit and Bun version)
 
 Kubelet image credential provider (a CredentialProviderRequest on stdin, v1/v1beta1/v1alpha1):

@@ -18,6 +18,8 @@ import { storeIgnored } from "./paths.ts";
 import type { Context, Provider } from "./provider.ts";
 import type { CredentialStore } from "./store.ts";
 import type { TokenCache } from "./cache.ts";
+import { isExpired, savedExpiry } from "./saved-token.ts";
+import { planSave } from "./store-plan.ts";
 
 export interface HelperDeps {
   provider: Provider;
@@ -29,6 +31,8 @@ export interface HelperDeps {
   cache: TokenCache | null;
   /** Built lazily: only `get` needs the configuration file and a deadline. */
   context(): Context;
+  /** `list --details`: each registry's user, source and expiry, for people. */
+  listDetails?: boolean;
 }
 
 export interface Outcome {
@@ -49,7 +53,7 @@ export async function runAction(action: Action, stdin: string, deps: HelperDeps)
       case "erase":
         return await erase(stdin, deps);
       case "list":
-        return list(deps);
+        return list(deps, deps.listDetails);
       case "version":
         return ok(versionLine(deps.helperName, deps.version));
     }
@@ -79,10 +83,29 @@ async function store(stdin: string, deps: HelperDeps): Promise<Outcome> {
   const { ServerURL, Username, Secret } = input.credentials;
   const parsed = parseServerUrl(ServerURL);
   if (!parsed.ok) return fail(`invalid server URL: ${parsed.reason}`);
+  if (Secret.length === 0) return fail(ERR_EMPTY_SECRET);
   if (storeIgnored(deps.env, deps.provider.manifest)) return ok();
-  await deps.store.put(parsed.host.key, { serverURL: ServerURL, username: Username, secret: Secret });
-  return ok();
+  const key = parsed.host.key;
+  const plan = planSave(parsed.host, { username: Username, secret: Secret }, { ...deps, ctx: deps.context() });
+  switch (plan.kind) {
+    case "refuse":
+      return fail(plan.message);
+    case "cached-token":
+      // The client stores what `get` just gave it: the cloud token stays ours to refresh.
+      await deps.store.remove(key);
+      return ok();
+    case "save":
+      await deps.store.put(key, {
+        serverURL: ServerURL,
+        username: Username,
+        secret: Secret,
+        ...(plan.expiresAt === undefined ? {} : { expiresAt: plan.expiresAt }),
+      });
+      return ok();
+  }
 }
+
+const ERR_EMPTY_SECRET = "no credentials secret: an empty password is not saved";
 
 async function erase(stdin: string, deps: HelperDeps): Promise<Outcome> {
   const input = readServerUrl(stdin);
@@ -96,17 +119,39 @@ async function erase(stdin: string, deps: HelperDeps): Promise<Outcome> {
   return stored || cached > 0 ? ok() : fail(ERR_NOT_FOUND);
 }
 
-/** Local state only: stored logins and this provider's unexpired cached tokens. Never the network. */
-function list(deps: HelperDeps): Outcome {
-  const out = new Map<string, string>();
-  const stored = deps.store.list();
-  const storedKeys = new Set(stored.map(([key]) => key));
+/**
+ * Local state only: stored logins and this provider's unexpired cached tokens. Never the network.
+ * With `details`, each registry's user, where the credential comes from and when it expires (never the secret).
+ */
+function list(deps: HelperDeps, details = false): Outcome {
+  const out = new Map<string, ListedCredential>();
   const now = Date.now();
+  // A saved cloud token past its expiry is no longer served: not listed.
+  const stored = deps.store.list().filter(([, cred]) => !isExpired(cred, deps.provider, now));
+  const storedKeys = new Set(stored.map(([key]) => key));
   for (const entry of deps.cache?.entries() ?? []) {
     if (entry.provider === deps.provider.manifest.name && entry.expiresAt > now && !storedKeys.has(entry.host)) {
-      out.set(entry.host, entry.username);
+      out.set(entry.host, {
+        Username: entry.username,
+        Source: "cached token",
+        ExpiresAt: new Date(entry.expiresAt).toISOString(),
+      });
     }
   }
-  for (const [, cred] of stored) out.set(cred.serverURL, cred.username);
-  return ok(encodeList(out));
+  for (const [, cred] of stored) {
+    const expiry = savedExpiry(cred, deps.provider);
+    out.set(cred.serverURL, {
+      Username: cred.username,
+      Source: expiry === null ? "saved login" : "saved token",
+      ExpiresAt: expiry === null ? null : new Date(expiry).toISOString(),
+    });
+  }
+  if (details) return ok(JSON.stringify(Object.fromEntries(out), null, 2) + "\n");
+  return ok(encodeList(new Map([...out].map(([url, c]) => [url, c.Username]))));
+}
+
+interface ListedCredential {
+  Username: string;
+  Source: "saved login" | "saved token" | "cached token";
+  ExpiresAt: string | null;
 }

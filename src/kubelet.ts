@@ -9,7 +9,8 @@ import {
   parseKubeletRequest,
   type AuthConfig,
 } from "./protocol/kubelet.ts";
-import { MIN_REMAINING_MS, resolveCredential, targetFor, type Source } from "./resolve.ts";
+import { MIN_REMAINING_MS } from "./cache.ts";
+import { resolveCredential, targetFor, type Source } from "./resolve.ts";
 import { summarize } from "./summary.ts";
 import type { Context, Provider, ServiceAccountIdentity } from "./provider.ts";
 import type { CredentialStore } from "./store.ts";

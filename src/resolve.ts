@@ -3,7 +3,7 @@
 // lock while the others wait and read what it wrote.
 
 import { checkSettingsKeys, type Config } from "./config.ts";
-import { isFresh, isUsable, readFailure, rememberFailure, type CacheEntry, type TokenCache } from "./cache.ts";
+import { isFresh, isUsable, MIN_REMAINING_MS, readFailure, rememberFailure, type CacheEntry, type TokenCache } from "./cache.ts";
 import { LockTimeoutError, withLock } from "./lock.ts";
 import { sha256Hex } from "./hash.ts";
 import { jwtClaims } from "./jwt.ts";
@@ -12,6 +12,7 @@ import { ProviderError } from "./provider.ts";
 import { summarize } from "./summary.ts";
 import type { RegistryHost } from "./registry.ts";
 import type { CredentialStore } from "./store.ts";
+import { isExpired, savedExpiry } from "./saved-token.ts";
 
 export type Source = "store" | "cache" | "cloud" | "stale-cache";
 export type Resolution = { found: true; credential: Credential; source: Source; target: Target | null } | { found: false };
@@ -23,11 +24,6 @@ export interface ResolveDeps {
   ctx: Context;
 }
 
-/**
- * The one margin, on the Docker and kubelet paths alike: a token with at least
- * this long left is served (upstream's kubelet plugins use the same 10 s).
- */
-export const MIN_REMAINING_MS = 10_000;
 // A stored (docker login) credential has no expiry we know of.
 const NEVER = new Date(8.64e15);
 
@@ -99,11 +95,17 @@ const sha256 = sha256Hex;
 export async function resolveCredential(host: RegistryHost, deps: ResolveDeps): Promise<Resolution> {
   const { provider, store, ctx } = deps;
   const stored = store?.get(host.key);
-  if (stored) {
+  if (stored && isExpired(stored, provider, ctx.now().getTime())) {
+    ctx.log.debug(`${host.key}: the token saved by store has expired; not using it`);
+  } else if (stored) {
     ctx.log.debug(`${host.key}: using the credential saved by store`);
     return {
       found: true,
-      credential: { username: stored.username, secret: stored.secret, expiresAt: NEVER },
+      credential: {
+        username: stored.username,
+        secret: stored.secret,
+        expiresAt: new Date(savedExpiry(stored, provider) ?? NEVER),
+      },
       source: "store",
       target: null,
     };
@@ -175,9 +177,10 @@ async function resolveCloud(target: Target, plan: Plan, deps: ResolveDeps): Prom
         const now = ctx.now().getTime();
         if (again && isFresh(again, now, minRemaining)) return found(again, "cache");
         try {
+          // When the fetch began: a logout (erase) after this moment discards the token.
+          const issuedAt = ctx.now().getTime();
           const credential = await fetchWithDeadline(provider, target, plan, ctx);
           ctx.log.secret(credential.secret);
-          const issuedAt = ctx.now().getTime();
           const entry: CacheEntry = {
             key,
             provider: provider.manifest.name,
@@ -187,7 +190,7 @@ async function resolveCloud(target: Target, plan: Plan, deps: ResolveDeps): Prom
             issuedAt,
             expiresAt: credential.expiresAt.getTime(),
           };
-          if (isUsable(entry, issuedAt, minRemaining)) {
+          if (isUsable(entry, ctx.now().getTime(), minRemaining)) {
             try {
               cache.write(entry);
             } catch (err) {

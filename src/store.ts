@@ -13,6 +13,12 @@ export interface StoredCredential {
   serverURL: string;
   username: string;
   secret: string;
+  /**
+   * Epoch milliseconds after which a saved cloud token is no longer served.
+   * Absent for a real login (no expiry). Optional, so a release that does
+   * not know it still reads the file.
+   */
+  expiresAt?: number;
 }
 
 interface StoreFile {
@@ -87,9 +93,13 @@ export function parseStoreFile(text: string): StoreFile {
   const out: Record<string, StoredCredential> = Object.create(null);
   for (const [key, value] of Object.entries(credentials as Record<string, unknown>)) {
     if (typeof value !== "object" || value === null) continue;
-    const { serverURL, username, secret } = value as Record<string, unknown>;
+    const { serverURL, username, secret, expiresAt } = value as Record<string, unknown>;
     if (typeof serverURL === "string" && typeof username === "string" && typeof secret === "string") {
-      out[key] = { serverURL, username, secret };
+      const credential: StoredCredential = { serverURL, username, secret };
+      // Not a finite number: kept, but as expired, never as permanent.
+      if (expiresAt !== undefined)
+        credential.expiresAt = typeof expiresAt === "number" && Number.isFinite(expiresAt) ? expiresAt : 0;
+      out[key] = credential;
     }
   }
   return { version: 1, credentials: out };

@@ -1,15 +1,22 @@
 // One line about a failure, safe to show: every error a person sees goes
-// through here. Nested causes are flattened, the length has one limit, and
-// anything shaped like a JWT (and any secret we were told of) is masked.
+// through here. Nested causes are flattened, the length has a limit, and
+// anything shaped like a token (JWTs, Google access and refresh tokens) or
+// any secret we were told of is masked.
 
 export const SUMMARY_LIMIT = 600;
-// header.payload.signature, each base64url; eyJ is `{"` encoded.
-const JWT_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+const MASK = "[redacted]";
+const TOKEN_SHAPES = [
+  /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g, // JWTs: header.payload.signature, `{"` encoded as eyJ
+  /ya29\.[\w.-]+/g, // Google OAuth access tokens
+  /1\/\/[\w-]{20,}/g, // Google refresh tokens
+];
 
-export function summarize(err: unknown, secrets: readonly string[] = [], limit = SUMMARY_LIMIT): string {
+export function summarize(err: unknown, secrets: readonly (string | undefined)[] = [], limit = SUMMARY_LIMIT): string {
   let text = flatten(err);
-  for (const secret of secrets) if (secret.length >= 4) text = text.split(secret).join("***");
-  text = text.replace(JWT_SHAPED, "***").replace(/\s*\n\s*/g, " ").replace(/\s+/g, " ").trim();
+  for (const secret of secrets) if (secret && secret.length >= 4) text = text.split(secret).join(MASK);
+  for (const shape of TOKEN_SHAPES) text = text.replace(shape, MASK);
+  // One line: newlines and other control characters become spaces.
+  text = text.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
   return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
 }
 
@@ -18,14 +25,20 @@ function flatten(err: unknown): string {
   const parts: string[] = [];
   let current: unknown = err;
   for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
-    const message = current instanceof Error ? current.message : typeof current === "string" ? current : safeString(current);
+    const message = messageOf(current);
     if (message && !parts.some((p) => p.includes(message))) parts.push(message);
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join(": ");
 }
 
-function safeString(value: unknown): string {
+/** SDKs throw Errors, plain strings and objects with a message. */
+function messageOf(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && typeof (value as { message?: unknown }).message === "string") {
+    return (value as { message: string }).message;
+  }
   try {
     return String(value);
   } catch {

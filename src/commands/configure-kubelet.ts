@@ -4,6 +4,7 @@
 // configuration file aliases to them. Only the fields the target Kubernetes
 // version accepts are written (kubelet decodes its configuration strictly).
 
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { CommandIo, Provider } from "../provider.ts";
 import type { Config } from "../config.ts";
 import { loadAllProviders } from "../providers/index.ts";
@@ -80,69 +81,74 @@ export function parseKubeletOptions(args: string[], self: Provider, all: readonl
     rbac: false,
     envFlags: envFlagsOf(all),
   };
-  const audienceFlags: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = () => (inline ?? args[++i] ?? "").trim();
-    const envFlag = opts.envFlags.find((f) => f.flag === flag);
-    if (envFlag) {
-      const v = value();
-      if (!envFlag.check.test(v)) return `${flag} must look like ${envFlag.example}`;
-      if (!opts.env.has(envFlag.provider)) opts.env.set(envFlag.provider, new Map());
-      opts.env.get(envFlag.provider)!.set(envFlag.env, v);
-      if (envFlag.audience && !opts.audiences.has(envFlag.provider)) opts.audiences.set(envFlag.provider, v);
-      opts.serviceAccountTokens = true;
-      continue;
-    }
-    switch (flag) {
-      case "--providers": {
-        const names = value()
-          .split(",")
-          .map((n) => n.trim().replace(/^docker-credential-/, ""))
-          .filter(Boolean);
-        if (names.length === 0) return "--providers needs a list such as ecr-login,gcr,acr,oci";
-        const unknown = names.filter((n) => !byName.has(n));
-        if (unknown.length) return `unknown provider ${unknown.join(", ")} (known: ${[...byName.keys()].join(", ")})`;
-        opts.providers = [...new Set(names)].map((n) => byName.get(n)!);
-        break;
-      }
-      case "--service-account-tokens":
-        opts.serviceAccountTokens = true;
-        break;
-      case "--service-account-token-audience": {
-        const a = value();
-        if (a === "") return "--service-account-token-audience needs a value: PROVIDER=AUDIENCE, or AUDIENCE with one provider";
-        audienceFlags.push(a);
-        opts.serviceAccountTokens = true;
-        break;
-      }
-      case "--kubernetes-version": {
-        const minor = parseKubernetesVersion(value());
-        if (typeof minor === "string") return minor;
-        opts.minor = minor;
-        opts.versionGiven = true;
-        break;
-      }
-      case "--format": {
-        const f = value();
-        if (f !== "yaml" && f !== "json") return "--format must be yaml or json";
-        opts.format = f;
-        break;
-      }
-      case "--default-cache-duration": {
-        const d = value();
-        if (!/^(\d+h)?(\d+m)?(\d+s)?$/.test(d) || d === "")
-          return "--default-cache-duration must be a Go duration such as 1h or 10m";
-        opts.defaultCacheDuration = d;
-        break;
-      }
-      case "--rbac":
-        opts.rbac = true;
-        opts.serviceAccountTokens = true;
-        break;
-      default:
-        return `unknown option ${args[i]}`;
-    }
+  const spec: ParseArgsConfig["options"] = {
+    providers: { type: "string" },
+    "service-account-tokens": { type: "boolean" },
+    "service-account-token-audience": { type: "string", multiple: true },
+    "kubernetes-version": { type: "string" },
+    format: { type: "string" },
+    "default-cache-duration": { type: "string" },
+    rbac: { type: "boolean" },
+    ...Object.fromEntries(opts.envFlags.map((f) => [f.flag.slice(2), { type: "string" as const }])),
+  };
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false }));
+  } catch (err) {
+    return (err as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+  }
+  const text = (name: string): string | undefined => {
+    const v = values[name];
+    return typeof v === "string" ? v.trim() : undefined;
+  };
+
+  for (const envFlag of opts.envFlags) {
+    const v = text(envFlag.flag.slice(2));
+    if (v === undefined) continue;
+    if (!envFlag.check.test(v)) return `${envFlag.flag} must look like ${envFlag.example}`;
+    if (!opts.env.has(envFlag.provider)) opts.env.set(envFlag.provider, new Map());
+    opts.env.get(envFlag.provider)!.set(envFlag.env, v);
+    if (envFlag.audience && !opts.audiences.has(envFlag.provider)) opts.audiences.set(envFlag.provider, v);
+    opts.serviceAccountTokens = true;
+  }
+  const providers = text("providers");
+  if (providers !== undefined) {
+    const names = providers
+      .split(",")
+      .map((n) => n.trim().replace(/^docker-credential-/, ""))
+      .filter(Boolean);
+    if (names.length === 0) return "--providers needs a list such as ecr-login,gcr,acr,oci";
+    const unknown = names.filter((n) => !byName.has(n));
+    if (unknown.length) return `unknown provider ${unknown.join(", ")} (known: ${[...byName.keys()].join(", ")})`;
+    opts.providers = [...new Set(names)].map((n) => byName.get(n)!);
+  }
+  if (values["service-account-tokens"] === true) opts.serviceAccountTokens = true;
+  const audienceFlags = ((values["service-account-token-audience"] ?? []) as string[]).map((a) => a.trim());
+  for (const a of audienceFlags) {
+    if (a === "") return "--service-account-token-audience needs a value: PROVIDER=AUDIENCE, or AUDIENCE with one provider";
+    opts.serviceAccountTokens = true;
+  }
+  const version = text("kubernetes-version");
+  if (version !== undefined) {
+    const minor = parseKubernetesVersion(version);
+    if (typeof minor === "string") return minor;
+    opts.minor = minor;
+    opts.versionGiven = true;
+  }
+  const format = text("format");
+  if (format !== undefined) {
+    if (format !== "yaml" && format !== "json") return "--format must be yaml or json";
+    opts.format = format;
+  }
+  const duration = text("default-cache-duration");
+  if (duration !== undefined) {
+    if (!/^(\d+h)?(\d+m)?(\d+s)?$/.test(duration) || duration === "")
+      return "--default-cache-duration must be a Go duration such as 1h or 10m";
+    opts.defaultCacheDuration = duration;
+  }
+  if (values.rbac === true) {
+    opts.rbac = true;
+    opts.serviceAccountTokens = true;
   }
   // PROVIDER=AUDIENCE when PROVIDER is a known name; anything else is a bare audience.
   const names = new Set(opts.providers.map((p) => p.manifest.name));

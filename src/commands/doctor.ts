@@ -11,6 +11,7 @@ import { summarize } from "../summary.ts";
 import { cacheDisabled, resolvePaths } from "../paths.ts";
 import { makeContext, makeLogger } from "../context.ts";
 import { CredentialStore } from "../store.ts";
+import { isExpired, savedExpiry } from "../saved-token.ts";
 import { TokenCache } from "../cache.ts";
 import { checkRegistryAccepts } from "../registry-check.ts";
 
@@ -68,7 +69,10 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
     return report();
   }
   const store = new CredentialStore(paths.configDir);
-  const stored = store.get(host.key);
+  const saved = store.get(host.key);
+  const savedUntil = saved ? savedExpiry(saved, io.provider) : null;
+  // A saved cloud token past its expiry is not used: the cloud identity is.
+  const stored = saved && !isExpired(saved, io.provider, Date.now()) ? saved : null;
 
   let target;
   let anonymous = false;
@@ -101,7 +105,10 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
     steps.push({
       step: "identity",
       status: "ok",
-      detail: `a login saved by docker login (user ${stored.username}) wins over the cloud identity`,
+      detail:
+        savedUntil === null
+          ? `a login saved by docker login (user ${stored.username}) wins over the cloud identity`
+          : `a token saved by docker login (user ${stored.username}) is used until ${new Date(savedUntil).toISOString()}; then the cloud identity`,
     });
   } else if (target) {
     try {
@@ -127,6 +134,11 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
     }
   }
 
+  const identityStep = steps.at(-1);
+  if (saved && !stored && savedUntil !== null && identityStep?.step === "identity") {
+    identityStep.detail += `; the token saved by docker login (user ${saved.username}) expired ${new Date(savedUntil).toISOString()} and is not used`;
+  }
+
   let credential;
   try {
     const cache = cacheDisabled(io.env, io.provider.manifest) ? null : new TokenCache(paths.cacheDir);
@@ -141,13 +153,13 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
     }
     credential = result.credential;
     const expires =
-      result.source === "store"
+      result.source === "store" && savedUntil === null
         ? "no expiry (saved login)"
         : `expires ${credential.expiresAt.toISOString()} (in ${Math.round((credential.expiresAt.getTime() - Date.now()) / 60_000)} min)`;
     steps.push({
       step: "token",
       status: "ok",
-      detail: `${sourceText(result.source)} for user ${credential.username}, ${expires}`,
+      detail: `${sourceText(result.source === "store" && savedUntil !== null ? "saved-token" : result.source)} for user ${credential.username}, ${expires}`,
     });
   } catch (err) {
     steps.push({
@@ -178,6 +190,8 @@ function sourceText(source: string): string {
   switch (source) {
     case "store":
       return "the saved login";
+    case "saved-token":
+      return "the token saved by docker login";
     case "cache":
       return "a cached token";
     case "stale-cache":

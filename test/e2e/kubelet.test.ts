@@ -188,7 +188,7 @@ describe("kubelet mode over a provider (counting fake)", () => {
   test("a failure is exit 1, one line on stderr, nothing on stdout", async () => {
     server.mode = "fail";
     const r = await runAsKubelet([...COUNTING, "get-credentials"], env(), request("b.counting.test/app"));
-    expect(r).toEqual({ stdout: "", stderr: "docker-credential-counting: counting server answered HTTP 500\n", exitCode: 1 });
+    expect(r).toEqual({ stdout: "", stderr: "docker-credential-counting: Counting test registry: counting server answered HTTP 500\n", exitCode: 1 });
   });
 
   test("service account tokens: each pod identity gets its own credential, cached per service account", async () => {

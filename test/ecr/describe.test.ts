@@ -1,16 +1,17 @@
-// describeIdentity for `doctor`: the AWS identity sources found locally, in
-// the SDK's order, which one a fetch would use, and never a secret.
+// describeIdentity for `doctor`: the plan's walk through the AWS CLI's chain,
+// every step in order with what it found, which one a fetch uses, and never a
+// secret.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { describeVia } from "../support/provider.ts";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EMPTY_CONFIG } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Context, IdentityReport, Target } from "../../src/provider.ts";
 import { provider } from "../../src/providers/ecr.ts";
-import { describeEcrIdentity, iniKeys, type MetadataProbe } from "../../src/providers/ecr/describe.ts";
+import { describeEcrIdentity, type MetadataProbe } from "../../src/providers/ecr/describe.ts";
 import { matchEcrHost, type EcrTarget } from "../../src/providers/ecr/hosts.ts";
 import { HOST } from "./support.ts";
 
@@ -70,6 +71,10 @@ function context(env: Record<string, string>, serviceAccount?: Context["serviceA
   };
 }
 
+/** As doctor calls it: the provider's plan, then the report from it. */
+const describeFor = async (t: Target<EcrTarget>, ctx: Context, probe?: MetadataProbe) =>
+  describeEcrIdentity(t, provider.plan(t, ctx), ctx, probe);
+
 /** A probe that must not be called: every test but the metadata ones stays off the network. */
 const noProbe: MetadataProbe = async () => {
   throw new Error("the metadata server was probed");
@@ -83,123 +88,118 @@ const noSecrets = (r: IdentityReport) => {
 };
 
 describe("describeIdentity", () => {
-  test("environment keys are used, in the SDK's order, and never shown", async () => {
-    const r = await describeEcrIdentity(
+  const names = (r: IdentityReport) => r.sources.map((s) => s.name);
+
+  test("environment keys are used; every step of the CLI's chain is listed in order, later finds marked unused; never a secret", async () => {
+    const r = await describeFor(
       target(),
       context({ AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]!, AWS_SESSION_TOKEN: SECRETS[2]! }),
       noProbe,
     );
-    expect(r.used).toBe("environment variables");
-    expect(r.sources.map((s) => s.name)).toEqual([
-      "environment variables",
-      "profile default",
-      "web identity token file",
-      "container credentials endpoint",
+    expect(r.used).toBe("environment keys");
+    expect(names(r)).toEqual([
+      "environment keys",
+      "profile default: role to assume",
+      "web identity",
+      "profile default: IAM Identity Center (SSO)",
+      `profile default: keys in ${credentialsFile}`,
+      "profile default: credential_process",
+      `profile default: keys in ${configFile}`,
+      "container credentials",
       "EC2 instance metadata",
     ]);
-    expect(byName(r, "environment variables")!.detail).toBe(
-      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are set",
-    );
-    expect(byName(r, "profile default")).toMatchObject({ found: true });
-    expect(byName(r, "EC2 instance metadata")!.detail).toBe("not checked: environment variables comes first");
-    noSecrets(r);
-  });
-
-  test("a profile from AWS_PROFILE or the settings: what kind it is, from key names only; env keys ignored as the SDK does", async () => {
-    const r = await describeEcrIdentity(
-      target(),
-      context({ AWS_PROFILE: "prod", AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]! }),
-      noProbe,
-    );
-    expect(r.used).toBe("profile prod (from AWS_PROFILE)");
-    expect(byName(r, "profile prod (from AWS_PROFILE)")!.detail).toBe(`${configFile} [profile prod] (role to assume)`);
-    expect(byName(r, "environment variables")).toMatchObject({ found: false });
-    expect(byName(r, "environment variables")!.detail).toContain("ignored because a profile is named");
-    expect(r.sources.some((s) => s.name === "profile default")).toBe(false);
-    expect(JSON.stringify(r)).not.toContain(ROLE); // key names, not values
-
-    const sso = await describeEcrIdentity(target({ profile: "sso" }), context({ AWS_PROFILE: "prod" }), noProbe);
-    expect(sso.used).toBe("profile sso (from the configuration file)");
-    expect(sso.sources[0]!.detail).toContain("IAM Identity Center (SSO)");
-
-    const base = await describeEcrIdentity(target({ profile: "base" }), context({}), noProbe);
-    expect(base.sources[0]!.detail).toBe(`${credentialsFile} [base] (static keys)`);
-    noSecrets(base);
-  });
-
-  test("a missing profile is reported, and the chain goes on to the sources the SDK would still try", async () => {
-    const r = await describeEcrIdentity(
-      target(),
-      context({ AWS_PROFILE: "nope", AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE }),
-      noProbe,
-    );
-    expect(r.sources[0]).toEqual({
-      name: "profile nope (from AWS_PROFILE)",
-      found: false,
-      detail: `not in ${configFile} or ${credentialsFile}`,
-    });
-    expect(r.used).toBe("web identity token file");
-    expect(byName(r, "web identity token file")!.detail).toBe(`${tokenFile} for role ${ROLE}`);
-    noSecrets(r);
-  });
-
-  test("web identity and container endpoints: half-configured sources say what is missing", async () => {
-    const r = await describeEcrIdentity(
-      target(),
-      context({
-        AWS_CONFIG_FILE: join(dir, "absent"),
-        AWS_SHARED_CREDENTIALS_FILE: join(dir, "absent"),
-        AWS_ACCESS_KEY_ID: SECRETS[0]!,
-        AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, "no-such-token"),
-        AWS_ROLE_ARN: ROLE,
-        AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://169.254.170.23/v1/credentials",
-        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
-        AWS_EC2_METADATA_DISABLED: "true",
-      }),
-      noProbe,
-    );
-    expect(byName(r, "environment variables")).toEqual({
-      name: "environment variables",
-      found: false,
-      detail: "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not",
-    });
-    expect(byName(r, "profile default")).toMatchObject({ found: false });
-    expect(byName(r, "web identity token file")!.detail).toContain("does not exist");
-    expect(byName(r, "container credentials endpoint")).toEqual({
-      name: "container credentials endpoint",
+    expect(byName(r, "environment keys")).toEqual({
+      name: "environment keys",
       found: true,
-      detail: `AWS_CONTAINER_CREDENTIALS_FULL_URI (169.254.170.23), authorization token file ${tokenFile}`,
+      detail: "AWS_ACCESS_KEY_ID …EKEY and AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are set",
     });
-    expect(r.used).toBe("container credentials endpoint");
-    expect(byName(r, "EC2 instance metadata")!.detail).toBe("disabled by AWS_EC2_METADATA_DISABLED");
+    // Found, but after the used one: doctor says so, and nothing probes the metadata server.
+    expect(byName(r, "EC2 instance metadata")!.detail).toStartWith("also here, but not used:");
     noSecrets(r);
   });
 
-  test("nothing found: the metadata server is probed within the deadline, and used only if it names a role", async () => {
+  test("AWS_PROFILE does not hide the environment's keys (as in the CLI); a profile's role names its source", async () => {
+    const r = await describeFor(
+      target(),
+      context({ AWS_PROFILE: "prod", AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]!, AWS_EC2_METADATA_DISABLED: "1" }),
+      noProbe,
+    );
+    expect(r.used).toBe("environment keys");
+    expect(byName(r, "profile prod: role to assume")!.detail).toBe(
+      `also here, but not used: profile prod: role ${ROLE} assumed with profile base: keys …EKEY in ${credentialsFile}`,
+    );
+    const own = await describeFor(target(), context({ AWS_PROFILE: "prod", AWS_EC2_METADATA_DISABLED: "1" }), noProbe);
+    expect(own.used).toBe("profile prod: role to assume");
+    noSecrets(own);
+  });
+
+  test("a profile named for the registry is the CLI's --profile: environment keys and web identity are not steps", async () => {
+    const r = await describeFor(
+      target({ profile: "base" }),
+      context({ AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]!, AWS_EC2_METADATA_DISABLED: "1" }),
+      noProbe,
+    );
+    expect(r.used).toBe(`profile base: keys in ${credentialsFile}`);
+    expect(byName(r, "environment keys")).toEqual({ name: "environment keys", found: false });
+    noSecrets(r);
+  });
+
+  test("an SSO profile without its role is an error naming what is missing", () => {
+    expect(() => provider.plan(target({ profile: "sso" }), context({}))).toThrow("profile sso is an SSO profile without sso_role_name, sso_region");
+  });
+
+  test("a missing profile is an error, as for the CLI: doctor shows it and uses nothing", async () => {
+    const r = await describeFor(target(), context({ AWS_PROFILE: "nope", AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE }), noProbe).catch(
+      (err: Error) => err.message,
+    );
+    expect(r).toBe(`the AWS profile "nope" (from AWS_PROFILE) is in neither ${configFile} nor ${credentialsFile}`);
+  });
+
+  test("half-configured sources stop the chain with what is missing, as the CLI does: the plan fails and says so", () => {
+    const ctx = context({ AWS_CONFIG_FILE: join(dir, "absent"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "absent"), AWS_ACCESS_KEY_ID: SECRETS[0]! });
+    expect(() => provider.plan(target(), ctx)).toThrow("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+  });
+
+  test("web identity, then container credentials with an authorization token file", async () => {
+    const base = { AWS_CONFIG_FILE: join(dir, "absent"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "absent"), AWS_EC2_METADATA_DISABLED: "true" };
+    const web = await describeFor(target(), context({ ...base, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE }), noProbe);
+    expect(web.used).toBe("web identity");
+    expect(byName(web, "web identity")!.detail).toBe(`token file ${tokenFile} (AWS_WEB_IDENTITY_TOKEN_FILE) for role ${ROLE} (AWS_ROLE_ARN)`);
+    const pod = await describeFor(
+      target(),
+      context({ ...base, AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://169.254.170.23/v1/credentials", AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile }),
+      noProbe,
+    );
+    expect(pod.used).toBe("container credentials");
+    expect(byName(pod, "container credentials")!.detail).toBe(
+      `container credentials from 169.254.170.23 (AWS_CONTAINER_CREDENTIALS_FULL_URI), authorization token from ${tokenFile}`,
+    );
+    expect(byName(pod, "EC2 instance metadata")).toEqual({ name: "EC2 instance metadata", found: false });
+    noSecrets(web);
+    noSecrets(pod);
+  });
+
+  test("nothing else: the metadata server is probed within the deadline, and used only if it names a role", async () => {
     const empty = { AWS_CONFIG_FILE: join(dir, "absent"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "absent") };
     const probes: Array<[string, number]> = [];
     const withRole: MetadataProbe = async (endpoint, timeoutMs) => {
       probes.push([endpoint, timeoutMs]);
       return { role: "node-role" };
     };
-    const r = await describeEcrIdentity(
-      target(),
-      context({ ...empty, AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:1/" }),
-      withRole,
-    );
+    const r = await describeFor(target(), context({ ...empty, AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:1/" }), withRole);
     expect(probes).toHaveLength(1);
     expect(probes[0]![0]).toBe("http://127.0.0.1:1");
     expect(probes[0]![1]).toBeLessThanOrEqual(1000);
     expect(r.used).toBe("EC2 instance metadata");
     expect(byName(r, "EC2 instance metadata")!.detail).toBe("instance profile role node-role (http://127.0.0.1:1)");
 
-    const noRole = await describeEcrIdentity(target(), context(empty), async () => ({ role: null }));
+    const noRole = await describeFor(target(), context(empty), async () => ({ role: null }));
     expect(noRole.used).toBeNull();
     expect(byName(noRole, "EC2 instance metadata")!.detail).toContain("has no IAM role");
-    const silent = await describeEcrIdentity(target(), context(empty), async () => null);
+    const silent = await describeFor(target(), context(empty), async () => null);
     expect(silent.used).toBeNull();
     expect(byName(silent, "EC2 instance metadata")!.detail).toMatch(/^no answer from http:\/\/169\.254\.169\.254 within \d+ ms$/);
-    const late = await describeEcrIdentity(target(), { ...context(empty), deadline: Date.now() - 1 }, noProbe);
+    const late = await describeFor(target(), { ...context(empty), deadline: Date.now() - 1 }, noProbe);
     expect(byName(late, "EC2 instance metadata")!.detail).toContain("no time left");
   });
 
@@ -217,7 +217,7 @@ describe("describeIdentity", () => {
       },
     });
     try {
-      const r = await describeEcrIdentity(
+      const r = await describeFor(
         target(),
         context({
           AWS_CONFIG_FILE: join(dir, "absent"),
@@ -234,23 +234,19 @@ describe("describeIdentity", () => {
   });
 
   test("a role to assume from the settings is what a fetch uses, on top of the base identity", async () => {
-    const r = await describeEcrIdentity(
+    const r = await describeFor(
       target({ roleArn: ROLE }),
       context({ AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]! }),
       noProbe,
     );
     expect(r.used).toBe(`role ${ROLE} (from the configuration file)`);
-    expect(r.sources.at(-1)).toEqual({ name: r.used!, found: true, detail: "assumed with environment variables" });
+    expect(r.sources.at(-1)).toEqual({ name: r.used!, found: true, detail: "assumed with environment keys (AWS_ACCESS_KEY_ID …EKEY)" });
   });
 
-  test("pod mode: only the pod's token, with the role it would be exchanged for; the node's sources are not candidates", async () => {
+  test("pod mode: the pod's token with its role; without a role, the node's chain is what serves the pod", async () => {
     const token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJwb2QifQ.pod-token-describe";
     const keys = { AWS_ACCESS_KEY_ID: SECRETS[0]!, AWS_SECRET_ACCESS_KEY: SECRETS[1]! };
-    const r = await describeEcrIdentity(
-      target(),
-      context(keys, { token, annotations: { "eks.amazonaws.com/ecr-role-arn": ROLE } }),
-      noProbe,
-    );
+    const r = await describeFor(target(), context(keys, { token, annotations: { "eks.amazonaws.com/ecr-role-arn": ROLE } }), noProbe);
     expect(r).toEqual({
       sources: [
         {
@@ -261,27 +257,16 @@ describe("describeIdentity", () => {
       ],
       used: "the pod's service account token",
     });
-    const none = await describeEcrIdentity(target(), context(keys, { token, annotations: {} }), noProbe);
-    expect(none.used).toBeNull();
-    expect(none.sources[0]!.detail).toContain("AWS_ECR_ROLE_ARN");
+    const none = await describeFor(target(), context(keys, { token, annotations: {} }), noProbe);
+    expect(none.used).toBe("environment keys");
+    expect(none.sources[0]).toMatchObject({ name: "the pod's service account token", found: false });
+    expect(none.sources[0]!.detail).toContain("the node's identity is used");
     for (const x of [r, none]) expect(JSON.stringify(x)).not.toContain(token);
   });
 
   test("the provider exposes it, and loads no SDK for it", async () => {
     const r = await describeVia(provider, target(), context({ AWS_ACCESS_KEY_ID: "AKIDX", AWS_SECRET_ACCESS_KEY: "s" }));
-    expect(r.used).toBe("environment variables");
-  });
-});
-
-describe("iniKeys", () => {
-  test("key names of one section, comments and other sections skipped; null when absent", () => {
-    const f = join(dir, "ini");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(f, "# c\n[ profile  a ]\nx = 1\n; y = 2\nZ=3\n[b]\nw = 4\n");
-    expect(iniKeys(f, ["profile a"])).toEqual(["x", "z"]);
-    expect(iniKeys(f, ["b"])).toEqual(["w"]);
-    expect(iniKeys(f, ["c"])).toBeNull();
-    expect(iniKeys(join(dir, "absent"), ["a"])).toBeNull();
+    expect(r.used).toBe("environment keys");
   });
 });
 

@@ -1,10 +1,18 @@
-// A local fake of the three AWS APIs the ECR helper calls: ECR and ECR Public
-// GetAuthorizationToken (JSON 1.1), STS AssumeRole and AssumeRoleWithWebIdentity (query/XML). Reached
-// through AWS_ENDPOINT_URL_ECR / _ECR_PUBLIC / _STS. It refuses anything not
-// SigV4-signed with a credential scope for the service the call belongs to,
-// records each call (service, region, access key id) and can misbehave.
+// A local fake of the AWS APIs the ECR helper calls: ECR and ECR Public
+// GetAuthorizationToken (JSON 1.1), STS AssumeRole and AssumeRoleWithWebIdentity (query/XML),
+// IAM Identity Center's GetRoleCredentials (bearer token), and a container
+// credentials endpoint (ECS, EKS Pod Identity agent). Reached through
+// AWS_ENDPOINT_URL_ECR / _ECR_PUBLIC / _STS / _SSO (or the AWS CLI's
+// --endpoint-url and endpoint rule sets). It refuses anything not SigV4-signed
+// with a credential scope for the service the call belongs to; with
+// `strictKeys`, it also recomputes every signature from the secret it knows
+// for the access key id (the ones it issued, the ones a test registered) and
+// refuses unknown keys and wrong signatures. It records each call (service,
+// region, access key id) and can misbehave.
 
-export type Service = "ecr" | "ecr-public" | "sts";
+import { createHash, createHmac } from "node:crypto";
+
+export type Service = "ecr" | "ecr-public" | "sts" | "sso" | "container" | "imds";
 export type Mode = "ok" | "error500" | "denied" | "hang" | Malformed;
 /** Answers with HTTP 200 that a client must refuse (ECR and ECR Public only). */
 export type Malformed = "badJson" | "noAuthData" | "notBase64" | "noColon" | "noExpiry";
@@ -46,6 +54,16 @@ export interface FakeAws {
   lifetimeSeconds: number;
   /** When set, every token carries this password (for a registry that knows it in advance). */
   fixedPassword: string | null;
+  /** Secret access keys by access key id: signatures by these keys are verified. The fake adds the keys it issues. */
+  secrets: Map<string, string>;
+  /** Refuse keys not in `secrets` (and verify every signature). */
+  strictKeys: boolean;
+  /** IAM Identity Center: bearer access token → the role credentials' access key id it yields. */
+  ssoTokens: Map<string, string>;
+  /** Container endpoint: Authorization header value → the access key id it yields ("" key: no header needed). */
+  containerTokens: Map<string, string>;
+  /** Calls refused for a bad signature or an unknown key, with the reason. */
+  refused: string[];
   reset(): void;
   stop(): Promise<void>;
 }
@@ -73,6 +91,11 @@ export function startFakeAws(): FakeAws {
     failNext: 0,
     lifetimeSeconds: 12 * 3600,
     fixedPassword: null,
+    secrets: new Map(),
+    strictKeys: false,
+    ssoTokens: new Map(),
+    containerTokens: new Map(),
+    refused: [],
     reset() {
       fake.calls.length = 0;
       fake.mode = "ok";
@@ -83,6 +106,11 @@ export function startFakeAws(): FakeAws {
       fake.failNext = 0;
       fake.lifetimeSeconds = 12 * 3600;
       fake.fixedPassword = null;
+      fake.secrets.clear();
+      fake.strictKeys = false;
+      fake.ssoTokens.clear();
+      fake.containerTokens.clear();
+      fake.refused.length = 0;
     },
     async stop() {
       for (const release of hung.splice(0)) release();
@@ -97,6 +125,10 @@ export function startFakeAws(): FakeAws {
     idleTimeout: 0,
     async fetch(req) {
       const body = await req.text();
+      const url = new URL(req.url);
+      if (req.method === "GET" && url.pathname === "/federation/credentials") return ssoRoleCredentials(req, url);
+      if (req.method === "GET" && url.pathname.startsWith("/container-credentials/")) return containerCredentials(req);
+      if (url.pathname.startsWith("/latest/")) return instanceMetadata(req, url);
       const target = req.headers.get("x-amz-target");
       const service: Service | undefined = target ? TARGETS[target] : body.includes("Action=AssumeRole") ? "sts" : undefined;
       if (service === undefined) return jsonError(400, "UnknownOperationException", `unknown operation ${target ?? "(none)"}`);
@@ -120,7 +152,7 @@ export function startFakeAws(): FakeAws {
         if (allowed !== undefined && allowed !== roleArn) {
           return xmlError(403, "AccessDenied", `Not authorized to perform sts:AssumeRoleWithWebIdentity on ${roleArn}`);
         }
-        return stsCredentials("AssumeRoleWithWebIdentity", params, "web-identity");
+        return stsCredentials("AssumeRoleWithWebIdentity", params, "web-identity", fake.secrets);
       }
       const auth = AUTHORIZATION.exec(req.headers.get("authorization") ?? "");
       if (auth === null || !req.headers.get("x-amz-date")) {
@@ -132,6 +164,18 @@ export function startFakeAws(): FakeAws {
       }
       if (!signedHeaders!.split(";").includes("host") || !signedHeaders!.split(";").includes("x-amz-date")) {
         return jsonError(403, "InvalidSignatureException", "host and x-amz-date must be signed");
+      }
+      const secret = fake.secrets.get(accessKeyId!);
+      if (secret === undefined && fake.strictKeys) {
+        fake.refused.push(`unknown access key id ${accessKeyId}`);
+        return jsonError(403, "UnrecognizedClientException", `The security token included in the request is invalid (${accessKeyId})`);
+      }
+      if (secret !== undefined) {
+        const why = checkSignature(req, url, body, secret);
+        if (why !== null) {
+          fake.refused.push(`${accessKeyId}: ${why}`);
+          return jsonError(403, "InvalidSignatureException", `The request signature we calculated does not match (${why})`);
+        }
       }
       const call: FakeCall = { service, region: region!, accessKeyId: accessKeyId! };
       if (service === "sts") call.roleArn = new URLSearchParams(body).get("RoleArn") ?? "";
@@ -156,7 +200,7 @@ export function startFakeAws(): FakeAws {
       if (fake.mode === "denied") {
         return jsonError(400, "AccessDeniedException", `User ${accessKeyId} is not authorized to perform GetAuthorizationToken`);
       }
-      if (service === "sts") return stsCredentials("AssumeRole", new URLSearchParams(body), accessKeyId!);
+      if (service === "sts") return stsCredentials("AssumeRole", new URLSearchParams(body), accessKeyId!, fake.secrets);
 
       const n = fake.calls.length;
       const password = fake.fixedPassword ?? `pw:${service}:${region}:${accessKeyId}:${n}`;
@@ -184,14 +228,102 @@ export function startFakeAws(): FakeAws {
       return Response.json({ authorizationData: service === "ecr" ? [data] : data }, { headers: json });
     },
   });
+  /** GetRoleCredentials: the bearer token must be one the test handed out. */
+  function ssoRoleCredentials(req: Request, url: URL): Response {
+    const token = req.headers.get("x-amz-sso_bearer_token") ?? "";
+    const keyId = fake.ssoTokens.get(token);
+    fake.calls.push({ service: "sso", region: "", accessKeyId: "", roleArn: `${url.searchParams.get("account_id")}/${url.searchParams.get("role_name")}` });
+    if (keyId === undefined) return jsonError(401, "UnauthorizedException", "Session token not found or invalid");
+    const secret = `fake-sso-secret-${keyId}`;
+    fake.secrets.set(keyId, secret);
+    return Response.json({
+      roleCredentials: { accessKeyId: keyId, secretAccessKey: secret, sessionToken: "fake-sso-session", expiration: Date.now() + 3600_000 },
+    });
+  }
+
+  /** The ECS / EKS Pod Identity agent protocol: GET, the authorization token as the whole Authorization header. */
+  function containerCredentials(req: Request): Response {
+    const auth = req.headers.get("authorization") ?? "";
+    const keyId = fake.containerTokens.get(auth);
+    fake.calls.push({ service: "container", region: "", accessKeyId: "" });
+    if (keyId === undefined) return Response.json({ code: "AccessDenied", message: "bad authorization token" }, { status: 401 });
+    const secret = `fake-container-secret-${keyId}`;
+    fake.secrets.set(keyId, secret);
+    return Response.json({
+      AccessKeyId: keyId,
+      SecretAccessKey: secret,
+      Token: "fake-container-session",
+      AccountId: "123456789012",
+      Expiration: new Date(Date.now() + 3600_000).toISOString(),
+    });
+  }
+
+  /** EC2 instance metadata, IMDSv2 only: a session token first, then the role and its credentials. */
+  function instanceMetadata(req: Request, url: URL): Response {
+    const ROLE = "node-role";
+    if (req.method === "PUT" && url.pathname === "/latest/api/token") {
+      if (!req.headers.get("x-aws-ec2-metadata-token-ttl-seconds")) return new Response("", { status: 400 });
+      return new Response("fake-imds-session-token");
+    }
+    if (req.headers.get("x-aws-ec2-metadata-token") !== "fake-imds-session-token") return new Response("", { status: 401 });
+    if (url.pathname === "/latest/meta-data/iam/security-credentials/") return new Response(ROLE);
+    if (url.pathname === `/latest/meta-data/iam/security-credentials/${ROLE}`) {
+      fake.calls.push({ service: "imds", region: "", accessKeyId: "" });
+      const keyId = "ASIAINSTANCEROLE";
+      fake.secrets.set(keyId, "fake-instance-secret");
+      return Response.json({
+        Code: "Success",
+        LastUpdated: new Date().toISOString(),
+        Type: "AWS-HMAC",
+        AccessKeyId: keyId,
+        SecretAccessKey: "fake-instance-secret",
+        Token: "fake-instance-session",
+        Expiration: new Date(Date.now() + 6 * 3600_000).toISOString(),
+      });
+    }
+    return new Response("", { status: 404 });
+  }
+
   fake.url = `http://127.0.0.1:${server.port}`;
   return fake;
 }
 
+/**
+ * Recomputes an AWS4-HMAC-SHA256 signature (header form) from the request as
+ * received: null when it matches, else what differs.
+ */
+function checkSignature(req: Request, url: URL, body: string, secret: string): string | null {
+  const auth = AUTHORIZATION.exec(req.headers.get("authorization") ?? "")!;
+  const [, , date, region, service, signedHeaders, signature] = auth as unknown as string[];
+  const amzDate = req.headers.get("x-amz-date") ?? "";
+  if (!amzDate.startsWith(date!)) return "x-amz-date and the credential scope disagree";
+  const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+  const names = signedHeaders!.split(";");
+  const headers = names.map((name) => `${name}:${(req.headers.get(name) ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
+  const query = [...url.searchParams.entries()]
+    .map(([k, v]) => [encodeRfc3986(k), encodeRfc3986(v)] as const)
+    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join("&");
+  const payloadHash = req.headers.get("x-amz-content-sha256") ?? sha(body);
+  const canonical = [req.method, url.pathname || "/", query, headers, signedHeaders, payloadHash].join("\n");
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha(canonical)].join("\n");
+  let key: Buffer = createHmac("sha256", `AWS4${secret}`).update(date!).digest();
+  for (const part of [region!, service!, "aws4_request"]) key = createHmac("sha256", key).update(part).digest();
+  const expected = createHmac("sha256", key).update(toSign).digest("hex");
+  return expected === signature ? null : "signature mismatch";
+}
+
+function encodeRfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 /** STS AssumeRole*: the session's access key id names the role, so the ECR call shows who signed it. */
-function stsCredentials(action: string, params: URLSearchParams, caller: string): Response {
+function stsCredentials(action: string, params: URLSearchParams, caller: string, secrets: Map<string, string>): Response {
   const role = (params.get("RoleArn") ?? "").split("/").pop() ?? "role";
   const keyId = `ASIA${role.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
+  secrets.set(keyId, `fake-secret-for-${caller}`);
   const expiration = new Date(Date.now() + 3600_000).toISOString();
   const xml = `<${action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <${action}Result>

@@ -30,7 +30,7 @@ describe("private ECR", () => {
     const secret = secretOf(fetched);
     const cached = await get(t, HOST);
     expect(secretOf(cached)).toBe(secret);
-    expect(fetched.stderr).toContain("the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    expect(fetched.stderr).toContain("environment keys (AWS_ACCESS_KEY_ID …TKEY)");
     expect(cached.stderr).toContain("cached token");
     for (const text of [fetched.stderr, cached.stderr]) {
       expect(text).not.toContain(secret);
@@ -39,7 +39,7 @@ describe("private ECR", () => {
     }
   });
 
-  test("the cache: a second get makes no call, and the cache key holds no access key id", async () => {
+  test("the cache: a second get makes no call; the key names the access key id by a hash, so another key pair is another entry", async () => {
     const t = env();
     const first = secretOf(await get(t, HOST));
     const second = secretOf(await get(t, `${HOST}/team/app`));
@@ -48,9 +48,13 @@ describe("private ECR", () => {
     const entries = cachedEntries(t);
     expect(entries).toHaveLength(1);
     expect(entries[0]!.key).not.toContain(ENV_KEY_ID);
-    // A rotated key is the same identity: still a cache hit.
-    expect(secretOf(await get(t, HOST, { AWS_ACCESS_KEY_ID: "AKIDROTATEDKEY" }))).toBe(first);
-    expect(fake.count()).toBe(1);
+    // Another key pair may be another principal (another account, another CI job): never the first one's token.
+    const other = secretOf(await get(t, HOST, { AWS_ACCESS_KEY_ID: "AKIDOTHERKEY" }));
+    expect(other).not.toBe(first);
+    expect(fake.calls.map((c) => c.accessKeyId)).toEqual([ENV_KEY_ID, "AKIDOTHERKEY"]);
+    expect(secretOf(await get(t, HOST))).toBe(first);
+    expect(secretOf(await get(t, HOST, { AWS_ACCESS_KEY_ID: "AKIDOTHERKEY" }))).toBe(other);
+    expect(fake.count()).toBe(2);
   });
 
   // Concurrent gets on a cold cache: herd.test.ts.
@@ -120,7 +124,7 @@ describe("private ECR", () => {
     const r = await get(t, HOST);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(
-      /^AWS ECR: ECR account 123456789012 in eu-west-1 refused the credentials from the environment variables/,
+      /^AWS ECR: ECR account 123456789012 in eu-west-1 refused the credentials from environment keys \(AWS_ACCESS_KEY_ID …TKEY\)/,
     );
     expect(r.stdout).toContain("AccessDeniedException");
     expect(r.stdout).not.toContain("test-secret-access-key");
@@ -130,9 +134,7 @@ describe("private ECR", () => {
     const t = env({ staticKeys: false });
     const r = await get(t, HOST);
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toContain(
-      "no usable AWS credentials for ECR account 123456789012 in eu-west-1: tried the AWS SDK default chain",
-    );
+    expect(r.stdout).toStartWith("AWS ECR: no AWS credentials found: set AWS_ACCESS_KEY_ID");
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
     expect(fake.count()).toBe(0);
   });
@@ -214,12 +216,26 @@ describe("identities", () => {
     expect(fake.calls.map((c) => c.accessKeyId)).toEqual(["AKIDALPHA", "AKIDBETA"]);
     const keys = cachedEntries(t).map((e) => e.key);
     expect(keys).toHaveLength(2);
-    expect(keys.some((k) => k.includes("profile=alpha"))).toBe(true);
-    expect(keys.some((k) => k.includes("profile=beta"))).toBe(true);
+    expect(keys.some((k) => k.includes("profile:alpha@"))).toBe(true);
+    expect(keys.some((k) => k.includes("profile:beta@"))).toBe(true);
     // Both cached now.
     expect(secretOf(await get(t, a))).toBe(secretA);
     expect(secretOf(await get(t, b))).toBe(secretB);
     expect(fake.count()).toBe(2);
+  });
+
+  test("one profile name in two config files: two principals, two cache entries", async () => {
+    const t = env({ staticKeys: false });
+    const one = join(t.dir, "config-one");
+    const two = join(t.dir, "config-two");
+    writeFileSync(one, "[profile p]\naws_access_key_id = AKIDCONFIGONE\naws_secret_access_key = one-secret-not-real\n");
+    writeFileSync(two, "[profile p]\naws_access_key_id = AKIDCONFIGTWO\naws_secret_access_key = two-secret-not-real\n");
+    const a = secretOf(await get(t, HOST, { AWS_PROFILE: "p", AWS_CONFIG_FILE: one }));
+    const b = secretOf(await get(t, HOST, { AWS_PROFILE: "p", AWS_CONFIG_FILE: two }));
+    expect(a).not.toBe(b);
+    expect(secretOf(await get(t, HOST, { AWS_PROFILE: "p", AWS_CONFIG_FILE: one }))).toBe(a);
+    expect(fake.calls.map((c) => c.accessKeyId)).toEqual(["AKIDCONFIGONE", "AKIDCONFIGTWO"]);
+    expect(cachedEntries(t)).toHaveLength(2);
   });
 
   test("AWS_PROFILE separates cache entries for one host", async () => {
@@ -240,7 +256,7 @@ describe("identities", () => {
       ["sts", REGION, ENV_KEY_ID],
       ["ecr", REGION, "ASIAPULLER"],
     ]);
-    expect(cachedEntries(t)[0]!.key).toContain(`role=arn:aws:iam::${ACCOUNT}:role/puller`);
+    expect(cachedEntries(t)[0]!.key).toContain(`>role:arn:aws:iam::${ACCOUNT}:role/puller`);
   });
 
   test("a refused role assumption says which role and which base identity", async () => {
@@ -250,7 +266,7 @@ describe("identities", () => {
     const r = await get(t, HOST);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toStartWith(`AWS ECR: could not get credentials for ECR account ${ACCOUNT} in ${REGION}: STS refused`);
-    expect(r.stdout).toContain(`role arn:aws:iam::${ACCOUNT}:role/puller assumed with the environment variables`);
+    expect(r.stdout).toContain(`role arn:aws:iam::${ACCOUNT}:role/puller (from the configuration file) assumed with environment keys`);
     expect(r.stdout).toContain("AccessDenied");
     expect(fake.calls.map((c) => c.service)).toEqual(["sts"]);
   });

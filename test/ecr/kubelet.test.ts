@@ -104,23 +104,36 @@ describe("kubelet service-account-token mode", () => {
     expect(r.stderr).not.toContain(tokenA);
   });
 
-  test("the node's identity is not used: no role is a one-line error and no call; AWS_ECR_ROLE_ARN is the fallback", async () => {
+  test("a pod without a role (no annotation, no AWS_ECR_ROLE_ARN) is served with the node's identity and shares the node's cache entry; annotated pods keep their own", async () => {
     const t = env();
-    fake.webIdentities = new Map([[tokenA, ROLE_B]]);
-    const none = await runAsKubelet(BIN(), t.env, request(tokenA, {}));
-    expect(none.exitCode).toBe(1);
-    expect(none.stdout).toBe("");
-    expect(none.stderr).toBe(
-      `docker-credential-ecr-login: AWS ECR: no role for the pod's service account token: annotate the service account with ${ANNOTATION} or set AWS_ECR_ROLE_ARN in the kubelet provider's env\n`,
-    );
-    expect(fake.count()).toBe(0);
+    fake.webIdentities = new Map([
+      [tokenA, ROLE_A],
+      [tokenB, ROLE_B],
+    ]);
+    const node = await runAsKubelet(BIN(), t.env, request(null));
+    expect(node.stderr).toBe("");
+    const nodePassword = passwordOf(node.stdout);
+    // Two role-less pods: the node's token, from the node's cache entry, no new call and no STS exchange.
+    for (const token of [tokenA, tokenB]) {
+      const roleless = await runAsKubelet(BIN(), t.env, request(token, {}));
+      expect(roleless.stderr).toBe("");
+      expect(passwordOf(roleless.stdout)).toBe(nodePassword);
+    }
+    expect(fake.calls.map((c) => [c.service, c.accessKeyId])).toEqual([["ecr", ENV_KEY_ID]]);
+    expect(cachedEntries(t)).toHaveLength(1);
 
-    const fromEnv = await runAsKubelet(BIN(), { ...t.env, AWS_ECR_ROLE_ARN: ROLE_B }, request(tokenA, {}));
+    // An annotated pod has its own role and its own entry.
+    const annotated = await runAsKubelet(BIN(), t.env, request(tokenA, { [ANNOTATION]: ROLE_A }));
+    expect(annotated.stderr).toBe("");
+    expect(passwordOf(annotated.stdout)).not.toBe(nodePassword);
+    expect(fake.calls.slice(1).map((c) => c.roleArn ?? c.accessKeyId)).toEqual([ROLE_A, "ASIATEAMAPULL"]);
+    expect(cachedEntries(t)).toHaveLength(2);
+
+    // AWS_ECR_ROLE_ARN gives every role-less service account that role.
+    const fromEnv = await runAsKubelet(BIN(), { ...t.env, AWS_ECR_ROLE_ARN: ROLE_B }, request(tokenB, {}));
     expect(fromEnv.stderr).toBe("");
     passwordOf(fromEnv.stdout);
-    expect(fake.calls.map((c) => c.roleArn ?? c.accessKeyId)).toEqual([ROLE_B, "ASIATEAMBPULL"]);
-    // The node's static keys signed nothing.
-    expect(fake.calls.some((c) => c.accessKeyId === ENV_KEY_ID)).toBe(false);
+    expect(fake.calls.slice(3).map((c) => c.roleArn ?? c.accessKeyId)).toEqual([ROLE_B, "ASIATEAMBPULL"]);
   });
 
   test("a token STS does not trust for that role is refused: one line naming the role, no token", async () => {

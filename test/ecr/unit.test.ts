@@ -10,7 +10,7 @@ import { provider } from "../../src/providers/ecr.ts";
 import { describeFailure } from "../../src/providers/ecr/errors.ts";
 import { endpointOptions, hasEndpointOverride } from "../../src/providers/ecr/fetch.ts";
 import type { EcrTarget } from "../../src/providers/ecr/hosts.ts";
-import { callerIdentity, readSettings } from "../../src/providers/ecr/identity.ts";
+import { readSettings } from "../../src/providers/ecr/settings.ts";
 import { decodeAuthorizationToken, parseAuthorizationToken } from "../../src/providers/ecr/token.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -42,75 +42,6 @@ describe("decodeAuthorizationToken", () => {
     ["identity-token username", b64("<token>:x")],
     ["empty", ""],
   ])("refuses %s", (_, token) => expect(decodeAuthorizationToken(token)).toBeNull());
-});
-
-describe("callerIdentity", () => {
-  const keys = { AWS_ACCESS_KEY_ID: "AKIDSECRETISH", AWS_SECRET_ACCESS_KEY: "s3cr3t" };
-  const id = (
-    settings: Parameters<typeof callerIdentity>[0],
-    env: Record<string, string>,
-    serviceAccount?: { token: string; annotations: Record<string, string> },
-  ) => callerIdentity(settings, { env, ...(serviceAccount ? { serviceAccount } : {}) });
-
-  test("static keys in the environment: 'env', never the key id", () => {
-    const who = id({}, keys);
-    expect(who.key).toBe("env");
-    expect(JSON.stringify(who)).not.toContain("AKIDSECRETISH");
-    expect(JSON.stringify(who)).not.toContain("s3cr3t");
-  });
-
-  test("a profile, from settings or AWS_PROFILE, wins over static keys as the SDK does", () => {
-    expect(id({ profile: "prod" }, keys)).toMatchObject({ key: "profile=prod", profile: "prod" });
-    expect(id({}, { ...keys, AWS_PROFILE: "dev" })).toMatchObject({ key: "profile=dev", profile: "dev" });
-    expect(id({ profile: "prod" }, { AWS_PROFILE: "dev" }).key).toBe("profile=prod");
-  });
-
-  test("another shared config file is another identity for the same profile name", () => {
-    const a = id({ profile: "p" }, { AWS_CONFIG_FILE: "/a/config" }).key;
-    const b = id({ profile: "p" }, { AWS_CONFIG_FILE: "/b/config" }).key;
-    expect(a).toStartWith("profile=p@");
-    expect(a).not.toBe(b);
-  });
-
-  test("web identity and the default chain", () => {
-    const arn = "arn:aws:iam::123456789012:role/node";
-    expect(id({}, { AWS_ROLE_ARN: arn, AWS_WEB_IDENTITY_TOKEN_FILE: "/t" }).key).toBe(`web=${arn}`);
-    expect(id({}, {}).key).toBe("default");
-  });
-
-  test("a role to assume is part of the identity", () => {
-    const who = id({ roleArn: "arn:aws:iam::123456789012:role/pull" }, keys);
-    expect(who.key).toBe("env>role=arn:aws:iam::123456789012:role/pull");
-    expect(who.roleArn).toBe("arn:aws:iam::123456789012:role/pull");
-    expect(who.description).toContain("role arn:aws:iam::123456789012:role/pull assumed with the environment variables");
-  });
-
-  test("kubelet service-account mode: the pod's role and service account, not the token", () => {
-    const jwt = (sub: string, n: number) =>
-      `${b64('{"alg":"none"}')}.${Buffer.from(JSON.stringify({ sub, n })).toString("base64url")}.sig`;
-    const ann = { "eks.amazonaws.com/ecr-role-arn": "arn:aws:iam::123456789012:role/pod" };
-    const a1 = id({}, keys, { token: jwt("system:serviceaccount:a:puller", 1), annotations: ann });
-    const a2 = id({}, keys, { token: jwt("system:serviceaccount:a:puller", 2), annotations: ann });
-    const b = id({}, keys, { token: jwt("system:serviceaccount:b:puller", 1), annotations: ann });
-    expect(a1.key).toBe(a2.key);
-    expect(a1.key).not.toBe(b.key);
-    expect(a1.key).toEndWith(">role=arn:aws:iam::123456789012:role/pod");
-    expect(a1.key).not.toContain("puller");
-    expect(a1.webIdentity?.roleArn).toBe("arn:aws:iam::123456789012:role/pod");
-    // AWS_ECR_ROLE_ARN when the annotation is absent (or empty); without either, an error, never the node's identity.
-    const fromEnv = id({}, { ...keys, AWS_ECR_ROLE_ARN: "arn:aws:iam::123456789012:role/env" }, { token: "t", annotations: {} });
-    expect(fromEnv.webIdentity?.roleArn).toBe("arn:aws:iam::123456789012:role/env");
-    expect(fromEnv.description).toContain("from AWS_ECR_ROLE_ARN");
-    const emptyAnnotation = { token: "t", annotations: { "eks.amazonaws.com/ecr-role-arn": " " } };
-    expect(id({}, { AWS_ECR_ROLE_ARN: "arn:aws:iam::123456789012:role/env" }, emptyAnnotation).webIdentity?.roleArn).toBe(
-      "arn:aws:iam::123456789012:role/env",
-    );
-    expect(() => id({}, keys, { token: "t", annotations: {} })).toThrow(/no role for the pod's service account token/);
-    expect(() => id({ profile: "prod" }, keys, emptyAnnotation)).toThrow(ProviderError);
-    expect(() => id({}, keys, { token: "t", annotations: { "eks.amazonaws.com/ecr-role-arn": "pull" } })).toThrow(
-      /from the annotation eks.amazonaws.com\/ecr-role-arn is not an IAM role ARN/,
-    );
-  });
 });
 
 describe("readSettings", () => {

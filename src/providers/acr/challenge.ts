@@ -3,6 +3,7 @@
 // other host (or scheme, or port) than the endpoint we asked is refused: a
 // malicious or misconfigured front end must not be able to collect tokens.
 
+import { summarize } from "../../summary.ts";
 import { parseWwwAuthenticate } from "../../protocol/www-authenticate.ts";
 
 export interface AcrChallenge {
@@ -40,6 +41,5 @@ export function readAcrChallenge(header: string | null, endpoint: URL, registry:
 }
 
 function shown(text: string): string {
-  const one = text.replace(/[\u0000-\u001f\u007f]+/g, " ");
-  return one.length > MAX_SHOWN ? one.slice(0, MAX_SHOWN) + "…" : one;
+  return summarize(text, [], MAX_SHOWN);
 }

@@ -1,6 +1,7 @@
 // Turning Entra ID, SDK and registry failures into one safe, actionable line.
 
 import { ProviderError, type Context } from "../../provider.ts";
+import { summarize } from "../../summary.ts";
 import type { IdentitySource } from "./plan.ts";
 
 const MAX_DETAIL = 240;
@@ -55,14 +56,12 @@ export function errorDetail(err: unknown, ctx: Context): string {
   if (described) text = `${text.split(":")[0]}: ${described[1]}`;
   text = text.split(/\r?\n/).find((line) => line.trim() !== "") ?? text;
   text = text.replace(/\s*(Trace ID|Correlation ID|Timestamp):.*$/i, "");
-  for (const secret of [ctx.env.AZURE_CLIENT_SECRET, ctx.env.AZURE_CLIENT_CERTIFICATE_PASSWORD, ctx.serviceAccount?.token, ctx.env.AZURE_FEDERATED_TOKEN]) {
-    if (secret && secret.length >= 6) text = text.split(secret).join("[redacted]");
-  }
-  return clip(text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim());
+  const secrets = [ctx.env.AZURE_CLIENT_SECRET, ctx.env.AZURE_CLIENT_CERTIFICATE_PASSWORD, ctx.serviceAccount?.token, ctx.env.AZURE_FEDERATED_TOKEN];
+  return summarize(text, secrets, MAX_DETAIL);
 }
 
 export function clip(text: string): string {
-  return text.length > MAX_DETAIL ? text.slice(0, MAX_DETAIL) + "…" : text;
+  return summarize(text, [], MAX_DETAIL);
 }
 
 /** `{"errors":[{"code","message"}]}` (the Distribution error shape ACR uses), or OAuth `{"error","error_description"}`. */
@@ -77,10 +76,8 @@ export function registryErrorDetail(body: string, secrets: string[]): string {
   } catch {
     // Not JSON: say nothing rather than echo an unknown body.
   }
-  for (const s of secrets) text = text.split(s).join("[redacted]");
-  // Anything shaped like a JWT is masked too: a front end may echo tokens back.
-  text = text.replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[redacted]").replace(/[\u0000-\u001f\u007f]+/g, " ");
-  return text.length > 200 ? text.slice(0, 200) + "…" : text;
+  // Known secrets and anything token-shaped are masked: a front end may echo tokens back.
+  return summarize(text, secrets, 200);
 }
 
 export function networkError(what: string, err: unknown, ctx: Context): ProviderError {

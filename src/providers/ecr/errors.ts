@@ -4,6 +4,9 @@
 // cut short and flattened so nothing unexpected spills onto a terminal.
 
 import { ProviderError } from "../../provider.ts";
+import { summarize } from "../../summary.ts";
+
+const DETAIL_LIMIT = 200;
 
 export interface FailureContext {
   /** e.g. "ECR account 123456789012 in eu-west-1". */
@@ -42,7 +45,8 @@ export function describeFailure(err: unknown, f: FailureContext): ProviderError 
   if (err instanceof ProviderError) return err;
   const e = (typeof err === "object" && err !== null ? err : {}) as SdkErrorShape;
   const name = typeof e.name === "string" ? e.name : "Error";
-  const detail = short(typeof e.message === "string" ? e.message : String(err));
+  // The SDK's message only: its causes repeat it, and the cut keeps room for what we add around it.
+  const detail = summarize(typeof e.message === "string" ? e.message : err, [], DETAIL_LIMIT);
   const status = e.$metadata?.httpStatusCode;
   const attempts = e.$metadata?.attempts;
   const tries = attempts && attempts > 1 ? ` after ${attempts} attempts` : "";
@@ -78,9 +82,4 @@ export function describeFailure(err: unknown, f: FailureContext): ProviderError 
   }
   if (status !== undefined) return say(`${call} for ${f.target} failed${tries}: HTTP ${status} ${name}: ${detail}`);
   return say(`${call} for ${f.target} failed: ${name}: ${detail}`);
-}
-
-function short(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > 200 ? line.slice(0, 197) + "..." : line;
 }

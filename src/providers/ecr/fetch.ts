@@ -1,12 +1,16 @@
-// The cache-miss path: loads the AWS SDK (only the client this host needs),
-// resolves credentials and calls GetAuthorizationToken. Loaded with
+// The cache-miss path: turns the plan (./plan.ts) into credentials with one
+// single-source provider of the AWS SDK per step, then calls
+// GetAuthorizationToken with only the client this host needs. Loaded with
 // `await import()` by ecr.ts, so a cache hit never pays for any of it.
 
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { Context, Credential, Target } from "../../provider.ts";
 import { ProviderError } from "../../provider.ts";
+import { summarize } from "../../summary.ts";
 import { describeFailure } from "./errors.ts";
 import { describeTarget, type EcrTarget } from "./hosts.ts";
-import type { CallerIdentity } from "./identity.ts";
+import { ECS_CONTAINER_HOST, type EcrPlan, type Leaf } from "./plan.ts";
+import { readSharedFiles } from "./shared-files.ts";
 import { parseAuthorizationToken } from "./token.ts";
 
 // Retries with the SDK's standard strategy (exponential backoff with jitter)
@@ -21,14 +25,15 @@ interface AuthorizationData {
   expiresAt?: Date;
 }
 
-/** Client settings shared by ECR, ECR Public and STS. */
+/** Client settings shared by ECR, ECR Public, STS and SSO. */
 interface ClientBase {
   region: string;
   maxAttempts: number;
   requestHandler: { requestTimeout: number; connectionTimeout: number; throwOnRequestTimeout: true };
   logger: SdkLogger;
-  profile?: string;
 }
+
+type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
 
 interface SdkLogger {
   debug(...content: unknown[]): void;
@@ -37,7 +42,7 @@ interface SdkLogger {
   error(...content: unknown[]): void;
 }
 
-export async function fetchEcrCredential(target: Target<EcrTarget>, who: CallerIdentity, ctx: Context): Promise<Credential> {
+export async function fetchEcrCredential(target: Target<EcrTarget>, plan: EcrPlan, ctx: Context): Promise<Credential> {
   const details = target.details;
   const what = describeTarget(details);
   const remaining = Math.max(0, ctx.deadline - ctx.now().getTime());
@@ -48,22 +53,20 @@ export async function fetchEcrCredential(target: Target<EcrTarget>, who: CallerI
     // throwOnRequestTimeout: otherwise a slow attempt only logs a warning and is never retried.
     requestHandler: { requestTimeout, connectionTimeout: Math.min(requestTimeout, MAX_CONNECT_MS), throwOnRequestTimeout: true },
     logger: sdkLogger(ctx),
-    ...(who.profile !== undefined ? { profile: who.profile } : {}),
   };
-  ctx.log.debug(`${target.host.key}: asking ${what} for a token, with ${who.description}`);
+  ctx.log.debug(`${target.host.key}: asking ${what} for a token, with ${plan.source}`);
   const failure = (err: unknown, phase: "credentials" | "token") =>
     describeFailure(err, {
       target: what,
-      source: who.description,
+      source: plan.source,
       timeoutSeconds: Math.round(remaining / 100) / 10,
       aborted: ctx.signal.aborted,
       phase,
     });
-  // Resolved first when explicit (a role or a pod token), so a refusal by STS
-  // is not reported as a refusal by ECR.
-  let credentials: unknown;
+  // Resolved first, so a refusal by STS or SSO is not reported as a refusal by ECR.
+  let credentials: AwsCredentialIdentity;
   try {
-    credentials = await credentialsFor(who, base);
+    credentials = await credentialsFor(plan, base, ctx);
   } catch (err) {
     throw failure(err, "credentials");
   }
@@ -79,7 +82,7 @@ export async function fetchEcrCredential(target: Target<EcrTarget>, who: CallerI
 async function privateToken(
   details: Extract<EcrTarget, { kind: "private" }>,
   base: ClientBase,
-  credentials: unknown,
+  credentials: AwsCredentialIdentity,
   ctx: Context,
 ): Promise<AuthorizationData | undefined> {
   const { ECRClient, GetAuthorizationTokenCommand } = await import("@aws-sdk/client-ecr");
@@ -89,7 +92,7 @@ async function privateToken(
   }
   const client = new ECRClient({
     ...base,
-    ...(credentials !== undefined ? { credentials: credentials as never } : {}),
+    credentials,
     ...variant,
   });
   try {
@@ -101,9 +104,13 @@ async function privateToken(
   }
 }
 
-async function publicToken(base: ClientBase, credentials: unknown, ctx: Context): Promise<AuthorizationData | undefined> {
+async function publicToken(
+  base: ClientBase,
+  credentials: AwsCredentialIdentity,
+  ctx: Context,
+): Promise<AuthorizationData | undefined> {
   const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await import("@aws-sdk/client-ecr-public");
-  const client = new ECRPUBLICClient({ ...base, ...(credentials !== undefined ? { credentials: credentials as never } : {}) });
+  const client = new ECRPUBLICClient({ ...base, credentials });
   try {
     const out = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: ctx.signal });
     return out.authorizationData;
@@ -113,30 +120,95 @@ async function publicToken(base: ClientBase, credentials: unknown, ctx: Context)
 }
 
 /**
- * undefined lets the client use the SDK default chain (with `profile` when
- * one is set); a role to assume or a pod token is resolved here, by STS.
- * Typed unknown: the credential types come from the SDK we load lazily.
+ * The plan's leaf as one SDK provider, then each role assumed in turn with
+ * the credentials below it. Nothing here chooses: the plan did.
  */
-async function credentialsFor(who: CallerIdentity, base: ClientBase): Promise<unknown> {
-  if (who.webIdentity === undefined && who.roleArn === undefined) return undefined;
-  const { fromNodeProviderChain, fromTemporaryCredentials, fromWebToken } = await import("@aws-sdk/credential-providers");
+async function credentialsFor(plan: EcrPlan, base: ClientBase, ctx: Context): Promise<AwsCredentialIdentity> {
+  const sdk = await import("@aws-sdk/credential-providers");
   const clientConfig = { region: base.region, maxAttempts: base.maxAttempts, requestHandler: base.requestHandler };
-  if (who.webIdentity !== undefined) {
-    return await fromWebToken({
-      roleArn: who.webIdentity.roleArn,
-      webIdentityToken: who.webIdentity.token,
-      roleSessionName: SESSION_NAME,
-      clientConfig,
-      logger: base.logger,
-    })();
+  const logger = base.logger;
+  const timeout = base.requestHandler.requestTimeout;
+  const files = { filepath: plan.credentialsPath, configFilepath: plan.configPath, ignoreCache: true };
+  const leaf: Leaf = plan.leaf;
+  let credentials: Credentials;
+  switch (leaf.kind) {
+    case "environment":
+      credentials = staticKeys(ctx.env.AWS_ACCESS_KEY_ID, ctx.env.AWS_SECRET_ACCESS_KEY, ctx.env.AWS_SESSION_TOKEN, "the environment");
+      break;
+    case "file-keys": {
+      const shared = readSharedFiles(ctx.env);
+      const section = (leaf.file === "credentials" ? shared.credentials : shared.config).get(leaf.profile) ?? {};
+      const path = leaf.file === "credentials" ? plan.credentialsPath : plan.configPath;
+      credentials = staticKeys(section.aws_access_key_id, section.aws_secret_access_key, section.aws_session_token, `profile ${leaf.profile} in ${path}`);
+      break;
+    }
+    case "web-identity":
+      credentials = sdk.fromTokenFile({
+        webIdentityTokenFile: leaf.tokenFile,
+        roleArn: leaf.roleArn,
+        roleSessionName: leaf.sessionName ?? SESSION_NAME,
+        clientConfig,
+        logger,
+      });
+      break;
+    case "sso":
+      // The SSO portal's region is the profile's own (sso_region), not the registry's.
+      credentials = sdk.fromSSO({
+        profile: leaf.profile,
+        ...files,
+        clientConfig: { maxAttempts: base.maxAttempts, requestHandler: base.requestHandler },
+        logger,
+      });
+      break;
+    case "process":
+      credentials = sdk.fromProcess({ profile: leaf.profile, ...files, logger });
+      break;
+    case "container":
+      credentials = sdk.fromHttp({
+        ...(leaf.fullUri !== undefined ? { awsContainerCredentialsFullUri: leaf.fullUri } : {}),
+        ...(leaf.relativeUri !== undefined ? { awsContainerCredentialsFullUri: `${ECS_CONTAINER_HOST}${leaf.relativeUri}` } : {}),
+        ...(leaf.tokenFile !== undefined ? { awsContainerAuthorizationTokenFile: leaf.tokenFile } : {}),
+        ...(leaf.token ? { awsContainerAuthorizationToken: ctx.env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } : {}),
+        timeout,
+        maxRetries: base.maxAttempts - 1,
+        logger,
+      });
+      break;
+    case "instance-metadata":
+      credentials = sdk.fromInstanceMetadata({ timeout, maxRetries: base.maxAttempts - 1, logger });
+      break;
+    case "none":
+      throw new ProviderError(leaf.reason);
+    case "pod":
+      credentials = sdk.fromWebToken({
+        roleArn: leaf.roleArn,
+        webIdentityToken: ctx.serviceAccount!.token,
+        roleSessionName: SESSION_NAME,
+        clientConfig,
+        logger,
+      });
+      break;
   }
-  return await fromTemporaryCredentials({
-    // Explicit: otherwise STS would use the default chain without our profile.
-    masterCredentials: fromNodeProviderChain({ profile: base.profile, logger: base.logger }),
-    params: { RoleArn: who.roleArn!, RoleSessionName: SESSION_NAME },
-    clientConfig,
-    logger: base.logger,
-  })();
+  for (const role of plan.roles) {
+    credentials = sdk.fromTemporaryCredentials({
+      masterCredentials: credentials,
+      params: {
+        RoleArn: role.roleArn,
+        RoleSessionName: role.sessionName ?? SESSION_NAME,
+        ...(role.externalId !== undefined ? { ExternalId: role.externalId } : {}),
+        ...(role.durationSeconds !== undefined ? { DurationSeconds: role.durationSeconds } : {}),
+      },
+      clientConfig,
+      logger,
+    });
+  }
+  return typeof credentials === "function" ? await credentials() : credentials;
+}
+
+function staticKeys(id: string | undefined, secret: string | undefined, session: string | undefined, where: string): AwsCredentialIdentity {
+  // The plan saw them a moment ago; a file edited in between is said plainly.
+  if (!id || !secret) throw new ProviderError(`the access key pair in ${where} changed while it was being read: try again`);
+  return { accessKeyId: id, secretAccessKey: secret, ...(session ? { sessionToken: session } : {}) };
 }
 
 function toCredential(data: AuthorizationData | undefined, what: string, ctx: Context): Credential {
@@ -181,18 +253,12 @@ export function hasEndpointOverride(env: Context["env"], service: "ECR" | "ECR_P
   return Boolean(env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL);
 }
 
-function describeLogged(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value instanceof Error) return `${value.name}: ${value.message}`.replace(/\s+/g, " ").slice(0, 300);
-  return "[object]";
-}
-
 /**
  * The SDK's own logging goes to our debug log, and only its warnings and
  * errors as plain text: info-level entries carry whole responses (tokens).
  */
 function sdkLogger(ctx: Context): SdkLogger {
-  const text = (content: unknown[]) => content.map(describeLogged).join(" ");
+  const text = (content: unknown[]) => content.map((c) => (typeof c === "string" || c instanceof Error ? summarize(c, [], 300) : "[object]")).join(" ");
   return {
     debug: () => {},
     info: () => {},

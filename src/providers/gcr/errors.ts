@@ -3,17 +3,13 @@
 // error code and description), cut the rest, and mask anything shaped like a
 // token in case a server echoed one back.
 
-const TOKEN_SHAPES = [
-  /ya29\.[\w.-]+/g, // Google OAuth access tokens
-  /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g, // JWTs (subject tokens, ID tokens)
-  /1\/\/[\w-]{20,}/g, // Google refresh tokens
-];
+import { summarize } from "../../summary.ts";
+
 const MAX_REASON = 240;
 
-export function scrub(text: string): string {
-  let out = text.replace(/\s*\n\s*/g, " ").trim();
-  for (const shape of TOKEN_SHAPES) out = out.replace(shape, "[redacted]");
-  return out;
+/** Text from a server, made safe for a message: one line, tokens masked, at most `limit` characters. */
+export function scrub(text: string, limit = MAX_REASON): string {
+  return summarize(text, [], limit);
 }
 
 interface ErrorLike {
@@ -58,6 +54,5 @@ function oauthDetail(data: unknown): string | null {
 }
 
 function clip(text: string): string {
-  const one = scrub(text);
-  return one.length > MAX_REASON ? one.slice(0, MAX_REASON - 1) + "…" : one;
+  return summarize(text, [], MAX_REASON);
 }

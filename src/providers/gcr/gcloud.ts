@@ -19,7 +19,7 @@ export async function gcloudAccessToken(env: Record<string, string | undefined>,
   if (code !== 0) {
     const last = stderr.trim().split("\n").pop() ?? "";
     throw new ProviderError(
-      `\`gcloud config config-helper\` failed (exit ${code})${last ? `: ${scrub(last).slice(0, 200)}` : ""}`,
+      `\`gcloud config config-helper\` failed (exit ${code})${last ? `: ${scrub(last, 200)}` : ""}`,
     );
   }
   let data: unknown;

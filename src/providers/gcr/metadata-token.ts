@@ -53,9 +53,9 @@ async function attemptOnce(baseUrl: string, where: string, ctx: Context): Promis
   } catch (err) {
     if (ctx.signal.aborted) return fail("no answer before the deadline");
     const code = (err as { code?: unknown } | null)?.code;
-    return fail(typeof code === "string" && code ? code : scrub(String(err)).slice(0, 120), true);
+    return fail(typeof code === "string" && code ? code : scrub(String(err), 120), true);
   }
-  if (!res.ok) return fail(`HTTP ${res.status}${text ? ` (${scrub(text).slice(0, 80)})` : ""}`, res.status >= 500);
+  if (!res.ok) return fail(`HTTP ${res.status}${text ? ` (${scrub(text, 80)})` : ""}`, res.status >= 500);
   if (res.headers.get("metadata-flavor") !== "Google") return fail("the answer has no Metadata-Flavor: Google header");
   if (text.length > MAX_BODY_BYTES) return fail(`the answer is too large (${text.length} bytes)`);
   let data: unknown;

@@ -7,6 +7,7 @@
 // `Metadata-Flavor: Google` answer.
 
 import { ProviderError } from "../../provider.ts";
+import { summarize } from "../../summary.ts";
 import type { MetadataDetection } from "./plan.ts";
 
 export const PROBE_TIMEOUT_MS = 500;
@@ -56,5 +57,5 @@ function hostOf(baseUrl: string): string {
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === "string" && code) return code;
-  return err instanceof Error ? err.message.split("\n")[0]!.slice(0, 120) : "unknown error";
+  return summarize(err instanceof Error ? err.message.split("\n")[0]! : "unknown error", [], 120);
 }

@@ -52,7 +52,7 @@ export async function requestAccessToken(req: TokenRequest, ctx: Context): Promi
   try {
     data = JSON.parse(text);
   } catch {
-    throw new ProviderError(`${where}: the answer is not JSON (${scrub(text).slice(0, 80) || "empty body"})`);
+    throw new ProviderError(`${where}: the answer is not JSON (${scrub(text, 80) || "empty body"})`);
   }
   const d = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
   const token = d.access_token;

@@ -62,8 +62,7 @@ function errorDetail(body: string): string {
     const first = (Array.isArray((data as { errors?: unknown }).errors) ? (data as { errors: unknown[] }).errors[0] : data) as
       { code?: unknown; message?: unknown } | undefined;
     const parts = [first?.code, first?.message].filter((x): x is string => typeof x === "string" && x !== "");
-    const text = parts.join(": ").replace(/\s+/g, " ").trim();
-    return text.length > 200 ? text.slice(0, 197) + "..." : text;
+    return summarize(parts.join(": "), [], 200);
   } catch {
     return "";
   }
