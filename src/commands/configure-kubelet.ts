@@ -66,6 +66,20 @@ export interface KubeletOptions {
   envFlags: EnvFlag[];
 }
 
+/** configure kubelet's options, for node:util parseArgs (install takes them too). */
+export function kubeletOptionSpec(all: readonly Provider[]): NonNullable<ParseArgsConfig["options"]> {
+  return {
+    providers: { type: "string" },
+    "service-account-tokens": { type: "boolean" },
+    "service-account-token-audience": { type: "string", multiple: true },
+    "kubernetes-version": { type: "string" },
+    format: { type: "string" },
+    "default-cache-duration": { type: "string" },
+    rbac: { type: "boolean" },
+    ...Object.fromEntries(envFlagsOf(all).map((f) => [f.flag.slice(2), { type: "string" as const }])),
+  };
+}
+
 export function parseKubeletOptions(args: string[], self: Provider, all: readonly Provider[]): KubeletOptions | string {
   const byName = new Map(all.map((p) => [p.manifest.name, p]));
   const opts: KubeletOptions = {
@@ -81,16 +95,7 @@ export function parseKubeletOptions(args: string[], self: Provider, all: readonl
     rbac: false,
     envFlags: envFlagsOf(all),
   };
-  const spec: ParseArgsConfig["options"] = {
-    providers: { type: "string" },
-    "service-account-tokens": { type: "boolean" },
-    "service-account-token-audience": { type: "string", multiple: true },
-    "kubernetes-version": { type: "string" },
-    format: { type: "string" },
-    "default-cache-duration": { type: "string" },
-    rbac: { type: "boolean" },
-    ...Object.fromEntries(opts.envFlags.map((f) => [f.flag.slice(2), { type: "string" as const }])),
-  };
+  const spec = kubeletOptionSpec(all);
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false }));

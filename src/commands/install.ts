@@ -7,11 +7,12 @@
 
 import { copyFileSync, linkSync, mkdirSync, renameSync, statSync, chmodSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../hash.ts";
 import type { CommandIo } from "../provider.ts";
 import { HELPER_NAMES, PROVIDER_NAMES, loadAllProviders } from "../providers/index.ts";
 import { unlinkQuiet, writeFileAtomic } from "../fsutil.ts";
-import { credentialProviderConfig, parseKubeletOptions, renderDocs } from "./configure-kubelet.ts";
+import { parseArgs } from "node:util";
+import { credentialProviderConfig, kubeletOptionSpec, parseKubeletOptions, renderDocs } from "./configure-kubelet.ts";
 import { hostKubeletMinor } from "./kubelet-versions.ts";
 import { UPSTREAM_NAMES } from "../upstream/index.ts";
 import { loadConfig, resolvePaths } from "../paths.ts";
@@ -38,17 +39,6 @@ version). A config that would still hold a <placeholder> is refused.
 in ${CSI_DIR}/ unless --bin-dir / --kubelet-config say otherwise.
 `;
 
-const KUBELET_VALUE_FLAGS = new Set([
-  "--providers",
-  "--format",
-  "--service-account-token-audience",
-  "--kubernetes-version",
-  "--default-cache-duration",
-  "--gcr-identity-provider",
-  "--gcr-workload-pool",
-  "--oci-proxymux-url",
-  "--oci-kubernetes-ca-file",
-]);
 
 export async function install(args: string[], io: CommandIo): Promise<number> {
   const usage = INSTALL_USAGE.replaceAll("<helper>", io.helperName);
@@ -66,32 +56,46 @@ export async function install(args: string[], io: CommandIo): Promise<number> {
   let upstreamNames = false;
   let csi = false;
   const kubeletArgs: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = () => inline ?? args[++i] ?? "";
-    if (flag === "--bin-dir") binDir = value();
-    else if (flag === "--kubelet-config") kubeletConfig = value();
-    else if (flag === "--host-root") hostRoot = value();
-    else if (flag === "--upstream-names") upstreamNames = true;
-    else if (flag === "--csi") csi = true;
-    else if (KUBELET_VALUE_FLAGS.has(flag)) kubeletArgs.push(flag, value());
-    else if (flag === "--service-account-tokens") kubeletArgs.push(flag);
-    else return fail(`unknown option ${args[i]}`, true);
+  const all = await loadAllProviders();
+  const own = {
+    "bin-dir": { type: "string" },
+    "kubelet-config": { type: "string" },
+    "host-root": { type: "string" },
+    "upstream-names": { type: "boolean" },
+    csi: { type: "boolean" },
+  } as const;
+  let tokens;
+  try {
+    ({ tokens } = parseArgs({ args, options: { ...kubeletOptionSpec(all), ...own }, strict: true, tokens: true }));
+  } catch (err) {
+    return fail((err as Error).message.replace(/\. To specify a positional argument.*$/s, ""), true);
+  }
+  const given = (flag: string) => kubeletArgs.some((a) => a === flag || a.startsWith(`${flag}=`));
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const { name, rawName, value } = token as { name: string; rawName: string; value?: string };
+    if (name === "bin-dir") binDir = value ?? "";
+    else if (name === "kubelet-config") kubeletConfig = value ?? "";
+    else if (name === "host-root") hostRoot = value ?? "";
+    else if (name === "upstream-names") upstreamNames = true;
+    else if (name === "csi") csi = true;
+    // configure kubelet's own options, passed on as given.
+    else kubeletArgs.push(value === undefined ? rawName : `${rawName}=${value}`);
   }
   if (csi) {
     binDir ??= CSI_DIR;
     kubeletConfig ??= join(binDir, "config.json");
-    if (!kubeletArgs.includes("--format")) kubeletArgs.push("--format", "json");
+    if (!given("--format")) kubeletArgs.push("--format=json");
   }
   if (!binDir) return fail("--bin-dir is required", true);
 
   // Validate everything before touching the disk.
   let configText: string | null = null;
   if (kubeletConfig) {
-    const withDefault = kubeletArgs.includes("--providers")
+    const withDefault = given("--providers")
       ? kubeletArgs
       : ["--providers", PROVIDER_NAMES.join(","), ...kubeletArgs];
-    const opts = parseKubeletOptions(withDefault, io.provider, await loadAllProviders());
+    const opts = parseKubeletOptions(withDefault, io.provider, all);
     if (typeof opts === "string") return fail(opts);
     if (opts.serviceAccountTokens && !opts.versionGiven) {
       // The fields depend on the kubelet's version: ask it, never guess.
@@ -147,7 +151,7 @@ export async function install(args: string[], io: CommandIo): Promise<number> {
 }
 
 function replaceAtomically(path: string, make: (tmp: string) => void): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomHex(4)}.tmp`);
   try {
     make(tmp);
     renameSync(tmp, path);

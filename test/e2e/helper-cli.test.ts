@@ -243,7 +243,7 @@ describe("the token cache across processes (counting provider)", () => {
     server.mode = "fail";
     const r = await runCommand([...COUNTING, "get"], "e.counting.test", env());
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toBe("counting server answered HTTP 500\n");
+    expect(r.stdout).toBe("Counting test registry: counting server answered HTTP 500\n");
     expect(r.stderr).toBe("");
   });
 
