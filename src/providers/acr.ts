@@ -5,37 +5,17 @@
 
 import type { Provider } from "../provider.ts";
 import { KUBELET_MATCH_IMAGES, matchLoginServer, type AcrLoginServer } from "./acr/hosts.ts";
-import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, planAcr, type AcrPlan } from "./acr/plan.ts";
-import { SETTINGS_KEYS } from "./acr/settings.ts";
+import { planAcr, type AcrPlan } from "./acr/plan.ts";
+import { ACR_HELP_TEXT, ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, SERVICE_ACCOUNT_AUDIENCE, SETTINGS_KEYS } from "./acr/settings.ts";
 
-/**
- * The audience kubelet requests the pod's token for: the one Entra ID expects
- * of a federated identity credential's assertion (as cloud-provider-azure's
- * acr-credential-provider configures it).
- */
-export const SERVICE_ACCOUNT_AUDIENCE = "api://AzureADTokenExchange";
 
-const HELP = `  Settings per registry in the configuration file ("registries": {"<host>": {…}}):
-    tenantId   Entra ID tenant to ask (default: AZURE_TENANT_ID)
-    clientId   user-assigned managed identity or workload identity app (default: AZURE_CLIENT_ID)
-    resourceId user-assigned managed identity by its ARM resource ID (instead of clientId)
-    endpoint   where the login server is really reached (private endpoint); http only on loopback
-  Identities, in DefaultAzureCredential's order:
-    AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH
-    AZURE_FEDERATED_TOKEN (the token itself) or AZURE_FEDERATED_TOKEN_FILE (workload identity),
-    then managed identity (IDENTITY_ENDPOINT, AZURE_POD_IDENTITY_AUTHORITY_HOST or IMDS), then
-    the Azure CLI (az login)
-  AZURE_TOKEN_CREDENTIALS=prod|dev|<credential name> narrows that chain; AZURE_AUTHORITY_HOST sets the authority.
-  A token goes only to registries of its identity's cloud (never public → azurecr.cn/.us/.de).
-  Kubelet service account tokens: audience ${SERVICE_ACCOUNT_AUDIENCE}, annotations
-    ${ANNOTATION_CLIENT_ID} and ${ANNOTATION_TENANT_ID} (both required).`;
 
 export const provider: Provider<AcrLoginServer, AcrPlan> = {
   manifest: {
     name: "acr",
     title: "Azure Container Registry",
     settingsKeys: SETTINGS_KEYS,
-    helpText: HELP,
+    helpText: ACR_HELP_TEXT,
     defaultRegistries: [],
     kubeletMatchImages: KUBELET_MATCH_IMAGES,
     serviceAccountTokens: {

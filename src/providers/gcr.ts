@@ -11,8 +11,7 @@ import {
   type GcrHost,
 } from "./gcr/hosts.ts";
 import { planGcr, type GcrPlan } from "./gcr/plan.ts";
-import { GCR_SETTINGS_KEYS } from "./gcr/settings.ts";
-import { GCR_HELP_TEXT } from "./gcr/help.ts";
+import { GCR_HELP_TEXT, GCR_SETTINGS_KEYS } from "./gcr/settings.ts";
 import { ENABLE_WI_IMAGE_PULL_ANNOTATION, KUBELET_TOKEN_AUDIENCE, WORKLOAD_ENV } from "./gcr/workload.ts";
 
 // Artifact Registry checks the username; this is the documented one.

@@ -4,10 +4,9 @@
 // See docs/providers/oci.md; the identity order is in ./oci/plan.ts.
 
 import type { Provider } from "../provider.ts";
-import { OCI_HELP_TEXT } from "./oci/help.ts";
 import { kubeletGlobs, matchOcirHost, type OcirHost } from "./oci/hosts.ts";
 import { planOci, type OciPlan } from "./oci/plan.ts";
-import { OKE_TOKEN_AUDIENCE, SETTINGS_KEYS } from "./oci/settings.ts";
+import { OCI_HELP_TEXT, OKE_TOKEN_AUDIENCE, SETTINGS_KEYS } from "./oci/settings.ts";
 
 export const provider: Provider<OcirHost, OciPlan> = {
   manifest: {

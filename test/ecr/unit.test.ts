@@ -11,7 +11,7 @@ import { describeFailure } from "../../src/providers/ecr/errors.ts";
 import { endpointOptions, hasEndpointOverride } from "../../src/providers/ecr/fetch.ts";
 import type { EcrTarget } from "../../src/providers/ecr/hosts.ts";
 import { readSettings } from "../../src/providers/ecr/settings.ts";
-import { decodeAuthorizationToken, parseAuthorizationToken } from "../../src/providers/ecr/token.ts";
+import { decodeAuthorizationToken, parseAuthorizationToken } from "../../src/providers/ecr/authorization-token.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 

@@ -25,7 +25,7 @@ import { shortHash } from "../../hash.ts";
 import { ProviderError, type Context, type Plan, type ServiceAccountIdentity, type Target } from "../../provider.ts";
 import { AUTHORITY_HOSTS, type AcrLoginServer, type AzureCloud } from "./hosts.ts";
 import { jwtClaims } from "../../jwt.ts";
-import { CLIENT_ID_PATTERN, readAcrSettings, TENANT_PATTERN, type AcrSettings } from "./settings.ts";
+import { CLIENT_ID_PATTERN, readAcrSettings, TENANT_PATTERN, type AcrSettings, ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID } from "./settings.ts";
 import { azureCliCloud, CLOUD_NAMES, cloudOfAuthority, crossCloudMessage } from "./cloud.ts";
 
 export type SourceKind =
@@ -51,8 +51,6 @@ export interface IdentityPlan {
   serviceAccountId: string | null;
 }
 
-export const ANNOTATION_CLIENT_ID = "kubernetes.azure.com/acr-client-id";
-export const ANNOTATION_TENANT_ID = "kubernetes.azure.com/acr-tenant-id";
 
 const NAMED: Readonly<Record<string, SourceKind[]>> = {
   environmentcredential: ["client-secret", "client-certificate"],

@@ -11,7 +11,7 @@ import { describeFailure } from "./errors.ts";
 import { describeTarget, type EcrTarget } from "./hosts.ts";
 import { ECS_CONTAINER_HOST, type EcrPlan, type Leaf } from "./plan.ts";
 import { readSharedFiles } from "./shared-files.ts";
-import { parseAuthorizationToken } from "./token.ts";
+import { parseAuthorizationToken } from "./authorization-token.ts";
 
 // Retries with the SDK's standard strategy (exponential backoff with jitter)
 // for throttling, 5xx and timeouts; the deadline still bounds the whole call.
