@@ -3,14 +3,20 @@
 // helper); the lock makes one of them refresh a token while the others wait,
 // and each waiter looks at the cache on every poll so it can leave early.
 //
-// A lock whose owner died (kill -9, OOM) is recovered: the owner's pid is in
-// the file, and a lock whose pid is gone or that is older than `staleMs` is
-// broken.
+// A lock whose owner died (kill -9, OOM) is recovered: the owner's pid and,
+// where /proc exists, the process's start time are in the file. A lock whose
+// pid is gone, whose pid now belongs to a process started at another time
+// (pid reuse: containers, a cache shared between machines), that is older
+// than `staleMs`, or that claims a time in the future, is broken.
+//
+// A lock we cannot create or trust (read-only or full disk, a file another
+// user planted) is LockUnavailableError: the caller goes on without it.
 
 import { closeSync, linkSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { randomHex } from "./hash.ts";
-import { ensurePrivateDir, isErrno, unlinkQuiet } from "./fsutil.ts";
+import { ensurePrivateDir, fileError, isErrno, unlinkQuiet } from "./fsutil.ts";
+import { readTrusted } from "./trust.ts";
 
 export interface LockOptions {
   /** Give up at this epoch-millisecond time. */
@@ -21,14 +27,51 @@ export interface LockOptions {
   now?: () => number;
   /** Whether a pid is alive; injectable for tests. */
   isAlive?: (pid: number) => boolean;
+  /** A process's start time, null where unknown; injectable for tests. */
+  startTime?: (pid: number) => string | null;
+  /** What a waiter waits for, for the timeout message. */
+  waitingFor?: string;
+  /**
+   * When the lock cannot be taken or trusted here (read-only or full disk,
+   * a lock file another user planted): called with the reason, and `fn`
+   * runs without the lock. Without it, LockUnavailableError is thrown.
+   */
+  withoutLock?: (reason: string) => void;
 }
 
 export class LockTimeoutError extends Error {
   override name = "LockTimeoutError";
 }
 
+/** The lock cannot be taken or trusted here; the caller carries on without it. */
+export class LockUnavailableError extends Error {
+  override name = "LockUnavailableError";
+  /** Thrown by `fn` itself (e.g. a nested lock), not by taking this one. */
+  ran = false;
+}
+
 const DEFAULT_STALE_MS = 60_000;
 const DEFAULT_POLL_MS = 10;
+/** A lock dated later than now by more than this was not written by a clock we share. */
+const FUTURE_SLACK_MS = 1000;
+
+/**
+ * When the process started, in clock ticks since boot (field 22 of
+ * /proc/<pid>/stat); null where there is no /proc (macOS, Windows) or no
+ * such process. With the pid it names a process uniquely.
+ */
+export function processStartTime(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The command name (field 2) is in parentheses and may contain anything.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const start = fields[19];
+  return start && /^\d+$/.test(start) ? start : null;
+}
 
 export function processIsAlive(pid: number): boolean {
   try {
@@ -50,50 +93,69 @@ export async function withLock<T>(
   fn: () => Promise<T>,
   check: () => T | null = () => null,
 ): Promise<T> {
+  try {
+    return await lockAndRun(path, options, fn, check);
+  } catch (err) {
+    if (!(err instanceof LockUnavailableError) || !options.withoutLock || err.ran) throw err;
+    options.withoutLock(err.message);
+    return fn();
+  }
+}
+
+async function lockAndRun<T>(path: string, options: LockOptions, fn: () => Promise<T>, check: () => T | null): Promise<T> {
   const now = options.now ?? Date.now;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const isAlive = options.isAlive ?? processIsAlive;
-  ensurePrivateDir(dirname(path));
+  const startTime = options.startTime ?? processStartTime;
+  try {
+    ensurePrivateDir(dirname(path));
+  } catch (err) {
+    throw new LockUnavailableError((err as Error).message);
+  }
+  const self = startTime(process.pid);
 
   for (;;) {
-    const token = tryAcquire(path, now());
+    const token = tryAcquire(path, now(), self);
     if (token !== null) {
       try {
         return await fn();
+      } catch (err) {
+        if (err instanceof LockUnavailableError) err.ran = true;
+        throw err;
       } finally {
         release(path, token);
       }
     }
-    breakIfStale(path, now(), staleMs, isAlive);
+    breakIfStale(path, now(), staleMs, isAlive, startTime);
     const early = check();
     if (early !== null) return early;
     if (now() >= options.deadline) {
-      throw new LockTimeoutError("timed out waiting for another process to refresh the token");
+      throw new LockTimeoutError(`timed out waiting for ${options.waitingFor ?? "another process to refresh the token"}`);
     }
     await sleep(pollMs + Math.floor(Math.random() * pollMs));
   }
 }
 
-function tryAcquire(path: string, at: number): string | null {
+function tryAcquire(path: string, at: number, startTime: string | null): string | null {
   // Write the token to a private temp file, then hard-link it into place:
   // link() fails if the lock exists, and the lock never exists without its
   // owner's pid in it (a kill -9 between create and write cannot leave an
   // empty lock that nobody can judge).
-  const token = `${process.pid} ${at} ${randomHex(4)}`;
+  const token = `${process.pid} ${at} ${randomHex(4)}${startTime === null ? "" : ` ${startTime}`}`;
   const tmp = `${path}.${randomHex(6)}.tmp`;
-  const fd = openSync(tmp, "wx", 0o600);
   try {
-    writeSync(fd, token);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    const fd = openSync(tmp, "wx", 0o600);
+    try {
+      writeSync(fd, token);
+    } finally {
+      closeSync(fd);
+    }
     linkSync(tmp, path);
     return token;
   } catch (err) {
     if (isErrno(err, "EEXIST")) return null;
-    throw err;
+    throw new LockUnavailableError(fileError("create the lock", path, err).message);
   } finally {
     unlinkQuiet(tmp);
   }
@@ -101,18 +163,33 @@ function tryAcquire(path: string, at: number): string | null {
 
 function release(path: string, token: string): void {
   // Only remove the lock if it is still ours (it may have been broken as stale).
-  if (readQuiet(path) === token) unlinkQuiet(path);
+  try {
+    if (readQuiet(path) === token) unlinkQuiet(path);
+  } catch {
+    // replaced by a lock we do not trust: not ours to remove
+  }
 }
 
-function breakIfStale(path: string, at: number, staleMs: number, isAlive: (pid: number) => boolean): void {
+function breakIfStale(
+  path: string,
+  at: number,
+  staleMs: number,
+  isAlive: (pid: number) => boolean,
+  startTime: (pid: number) => string | null,
+): void {
   const content = readQuiet(path);
   if (content === null) return;
-  const [pidText, atText] = content.split(" ");
+  const [pidText, atText, , startText] = content.split(" ");
   const pid = Number(pidText);
   const since = Number(atText);
   // Unreadable content (a lock from an older version, or garbage) counts as dead.
-  const dead = Number.isInteger(pid) && pid > 0 ? !isAlive(pid) : true;
-  const old = Number.isFinite(since) ? at - since > staleMs : true;
+  let dead = Number.isInteger(pid) && pid > 0 ? !isAlive(pid) : true;
+  if (!dead && startText !== undefined) {
+    // The pid is alive: is it still the process that took the lock?
+    const now = startTime(pid);
+    dead = now !== null && now !== startText;
+  }
+  const old = Number.isFinite(since) ? at - since > staleMs || since - at > FUTURE_SLACK_MS : true;
   if (!dead && !old) return;
   // Move it aside, then make sure what we moved is the stale lock we judged.
   const aside = `${path}.${randomHex(4)}.stale`;
@@ -133,12 +210,16 @@ function breakIfStale(path: string, at: number, staleMs: number, isAlive: (pid: 
   unlinkQuiet(aside);
 }
 
+/** The lock's content; null when there is none. A lock we cannot trust is not ours to judge. */
 function readQuiet(path: string): string | null {
+  let read;
   try {
-    return readFileSync(path, "utf8");
+    read = readTrusted(path);
   } catch {
     return null;
   }
+  if ("untrusted" in read) throw new LockUnavailableError(`the lock ${path} ${read.untrusted}; not used`);
+  return "text" in read ? read.text : null;
 }
 
 function sleep(ms: number): Promise<void> {

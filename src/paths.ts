@@ -3,8 +3,8 @@
 
 import { join } from "node:path";
 import envPaths from "env-paths";
-import { EMPTY_CONFIG, parseConfig, type Config } from "./config.ts";
-import { readTextOrNull } from "./fsutil.ts";
+import { ConfigError, EMPTY_CONFIG, parseConfig, type Config } from "./config.ts";
+import { readTrusted, type TrustedRead } from "./trust.ts";
 import { parseBoolean, type Provider } from "./provider.ts";
 
 export const APP_NAME = "cloud-credential-helpers";
@@ -32,7 +32,19 @@ export function cacheDisabled(env: Env, provider: Provider): boolean {
   return parseBoolean(env.CCH_DISABLE_CACHE) || provider.cacheOverrides?.(env).disabled === true;
 }
 
+/**
+ * Reads and parses the configuration file. One another user could write
+ * (it may point endpoints at their server) is a ConfigError. A symbolic
+ * link is followed (a mounted ConfigMap is one); the file it names is checked.
+ */
 export function loadConfig(path: string): Config {
-  const text = readTextOrNull(path);
-  return text === null ? { ...EMPTY_CONFIG, path } : parseConfig(text, path);
+  let read: TrustedRead;
+  try {
+    read = readTrusted(path, { follow: true });
+  } catch (err) {
+    throw new ConfigError(`configuration file ${path}: cannot be read (${(err as Error).message})`);
+  }
+  if ("missing" in read) return { ...EMPTY_CONFIG, path };
+  if ("untrusted" in read) throw new ConfigError(`configuration file ${path} ${read.untrusted}; not used`);
+  return parseConfig(read.text, path);
 }

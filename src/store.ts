@@ -1,12 +1,17 @@
 // Credentials saved by `store` (docker login, skopeo login). One JSON file,
 // 0600 in a 0700 directory, replaced atomically under a lock so concurrent
-// logins do not lose each other's entries. A corrupt file is treated as
-// empty (and replaced on the next write), never as a fatal error.
+// logins do not lose each other's entries.
+//
+// Nothing saved is ever lost: a file that cannot be read, parsed or trusted,
+// or that has a newer format version, is never overwritten; every command
+// that needs it fails with one line naming the file and what is wrong.
+// Entries and fields this version does not know are written back as they were.
 
 import { dirname, join } from "node:path";
-import { readTextOrNull, sweepStaleTemps, writeFileAtomic } from "./fsutil.ts";
+import { sweepStaleTemps, writeFileAtomic } from "./fsutil.ts";
 import { STALE_TEMP_MS } from "./cache.ts";
 import { withLock } from "./lock.ts";
+import { directoryProblem, readTrusted } from "./trust.ts";
 
 export interface StoredCredential {
   /** The server URL exactly as the client gave it to `store`; `list` returns it. */
@@ -17,10 +22,21 @@ export interface StoredCredential {
 
 interface StoreFile {
   version: 1;
+  /** The entries this version understands. */
   credentials: Record<string, StoredCredential>;
+  /** The whole document as read, written back with only the changed entry replaced. */
+  raw: { credentials: Record<string, unknown> } & Record<string, unknown>;
 }
 
-const STORE_LOCK_WAIT_MS = 10_000;
+export type ParsedStore = { ok: true; file: StoreFile } | { ok: false; reason: string };
+
+export class StoreError extends Error {
+  override name = "StoreError";
+}
+
+const FORMAT_VERSION = 1;
+// Generous: logins are rare, and each writer rewrites the whole file.
+const STORE_LOCK_WAIT_MS = 30_000;
 
 export class CredentialStore {
   readonly path: string;
@@ -41,7 +57,7 @@ export class CredentialStore {
 
   async put(key: string, credential: StoredCredential): Promise<void> {
     await this.update((file) => {
-      file.credentials[key] = credential;
+      file.raw.credentials[key] = { ...credential };
       return true;
     });
   }
@@ -50,51 +66,75 @@ export class CredentialStore {
   async remove(key: string): Promise<boolean> {
     return this.update((file) => {
       if (!(key in file.credentials)) return false;
-      delete file.credentials[key];
+      delete file.raw.credentials[key];
       return true;
     });
   }
 
   private async update(change: (file: StoreFile) => boolean): Promise<boolean> {
-    return withLock(this.lockPath, { deadline: Date.now() + STORE_LOCK_WAIT_MS }, async () => {
-      sweepStaleTemps(dirname(this.path), STALE_TEMP_MS);
-      const file = this.read();
-      const changed = change(file);
-      if (changed) writeFileAtomic(this.path, JSON.stringify(file, null, 2) + "\n");
-      return changed;
-    });
+    return withLock(
+      this.lockPath,
+      { deadline: Date.now() + STORE_LOCK_WAIT_MS, waitingFor: `another process to update ${this.path}` },
+      async () => {
+        sweepStaleTemps(dirname(this.path), STALE_TEMP_MS);
+        const file = this.read();
+        const changed = change(file);
+        if (changed) writeFileAtomic(this.path, JSON.stringify({ ...file.raw, version: FORMAT_VERSION }, null, 2) + "\n");
+        return changed;
+      },
+    );
   }
 
   private read(): StoreFile {
-    const text = readTextOrNull(this.path);
-    return text === null ? emptyStore() : parseStoreFile(text);
+    const fail = (problem: string): never => {
+      throw new StoreError(`the saved credentials file ${this.path} ${problem}; nothing was read or changed`);
+    };
+    const dir = dirname(this.path);
+    const dirProblem = directoryProblem(dir);
+    if (dirProblem !== null) throw new StoreError(`the directory ${dir} ${dirProblem}; saved credentials are not used`);
+    let read;
+    try {
+      read = readTrusted(this.path);
+    } catch (err) {
+      return fail(`cannot be read (${(err as Error).message})`);
+    }
+    if ("missing" in read) return emptyStore();
+    if ("untrusted" in read) return fail(read.untrusted);
+    const parsed = parseStoreFile(read.text);
+    return parsed.ok ? parsed.file : fail(`${parsed.reason} (fix it, or move it aside to start afresh)`);
   }
 }
 
-/** Parses the store file; anything malformed yields an empty store. */
-export function parseStoreFile(text: string): StoreFile {
+/** Parses the store file; entries of a shape we do not know are kept in `raw` but not used. */
+export function parseStoreFile(text: string): ParsedStore {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    return emptyStore();
+    return { ok: false, reason: "is not valid JSON" };
   }
-  if (typeof data !== "object" || data === null) return emptyStore();
-  const { version, credentials } = data as { version?: unknown; credentials?: unknown };
-  if (version !== 1 || typeof credentials !== "object" || credentials === null || Array.isArray(credentials)) {
-    return emptyStore();
+  if (!isObject(data)) return { ok: false, reason: "is not a JSON object" };
+  const { version, credentials } = data;
+  if (typeof version === "number" && version > FORMAT_VERSION) {
+    return { ok: false, reason: `has format version ${version}, newer than this helper knows (${FORMAT_VERSION})` };
   }
+  if (version !== FORMAT_VERSION) return { ok: false, reason: `has no known format version (expected "version": 1)` };
+  if (!isObject(credentials)) return { ok: false, reason: `has no "credentials" object` };
   const out: Record<string, StoredCredential> = Object.create(null);
-  for (const [key, value] of Object.entries(credentials as Record<string, unknown>)) {
-    if (typeof value !== "object" || value === null) continue;
-    const { serverURL, username, secret } = value as Record<string, unknown>;
+  for (const [key, value] of Object.entries(credentials)) {
+    if (!isObject(value)) continue;
+    const { serverURL, username, secret } = value;
     if (typeof serverURL === "string" && typeof username === "string" && typeof secret === "string") {
       out[key] = { serverURL, username, secret };
     }
   }
-  return { version: 1, credentials: out };
+  return { ok: true, file: { version: 1, credentials: out, raw: { ...data, credentials: { ...credentials } } } };
 }
 
 function emptyStore(): StoreFile {
-  return { version: 1, credentials: Object.create(null) };
+  return { version: 1, credentials: Object.create(null), raw: { credentials: {} } };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

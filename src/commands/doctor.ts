@@ -11,6 +11,7 @@ import { makeContext, makeLogger } from "../context.ts";
 import { CredentialStore } from "../store.ts";
 import { TokenCache } from "../cache.ts";
 import { checkRegistryAccepts } from "../registry-check.ts";
+import { quoteShort } from "../config.ts";
 
 type Status = "ok" | "fail" | "skip";
 interface Step {
@@ -37,7 +38,7 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
   }
   const parsed = parseServerUrl(raw);
   if (!parsed.ok) {
-    io.stderr(`${io.helperName} doctor: ${JSON.stringify(raw)} is not a registry host: ${parsed.reason}\n`);
+    io.stderr(`${io.helperName} doctor: ${quoteShort(withoutUserinfo(raw))} is not a registry host: ${parsed.reason}\n`);
     return 1;
   }
   const host = parsed.host;
@@ -112,7 +113,7 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
 
   let credential;
   try {
-    const cache = cacheDisabled(io.env, io.provider) ? null : new TokenCache(paths.cacheDir);
+    const cache = cacheDisabled(io.env, io.provider) ? null : TokenCache.open(paths.cacheDir, (m) => ctx.log.debug(m));
     const result = await resolveCredential(host, { provider: io.provider, store, cache, ctx });
     if (!result.found) {
       if (target && io.provider.notFoundOnFailure?.(target)) {
@@ -155,6 +156,11 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
       : { advice: "check that this identity may pull from the registry (its role or policy), and the registry's address" }),
   });
   return report();
+}
+
+/** The argument as it may be echoed: user information (a password, perhaps) masked. */
+export function withoutUserinfo(raw: string): string {
+  return raw.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/?#]*@/i, "$1…@");
 }
 
 function sourceText(source: string): string {
