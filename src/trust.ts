@@ -20,7 +20,10 @@ export function untrustedReason(st: Stats, kind: "file" | "directory"): string |
   const uid = myUid();
   if (uid === null) return null;
   if (st.uid !== uid && st.uid !== 0) return `is owned by uid ${st.uid}, not by you (uid ${uid}) or root`;
-  if ((st.mode & 0o022) !== 0) return `is writable by ${st.mode & 0o020 ? "group" : "others"} (mode ${modeText(st)})`;
+  if ((st.mode & 0o022) !== 0) {
+    const who = [st.mode & 0o020 ? "group" : "", st.mode & 0o002 ? "others" : ""].filter(Boolean).join(" and ");
+    return `is writable by ${who} (mode ${modeText(st)})`;
+  }
   return null;
 }
 

@@ -20,6 +20,7 @@ import type { AcrLoginServer } from "./hosts.ts";
 import { describeSource, planIdentity } from "./identity.ts";
 import { jwtExpiry, jwtStringClaim } from "./jwt.ts";
 import { readAcrSettings } from "./settings.ts";
+import { readCapped } from "../../body.ts";
 
 export const ACR_USERNAME = "00000000-0000-0000-0000-000000000000";
 const TITLE = "Azure Container Registry";
@@ -143,8 +144,7 @@ async function exchange(challenge: AcrChallenge, entra: EntraToken, login: strin
 
 async function readBody(res: Response, ctx: Context): Promise<string> {
   try {
-    const text = await res.text();
-    return text.length > MAX_BODY ? text.slice(0, MAX_BODY) : text;
+    return await readCapped(res, MAX_BODY, { truncate: true });
   } catch (err) {
     throw networkError("the token exchange answer was cut short", err, ctx);
   }

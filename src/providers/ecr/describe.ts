@@ -10,6 +10,7 @@ import { parseBoolean, type Context, type IdentityReport, type IdentitySource, t
 import { readTextOrNull } from "../../fsutil.ts";
 import type { EcrTarget } from "./hosts.ts";
 import { ROLE_ANNOTATION, podRole, readSettings } from "./identity.ts";
+import { readCapped } from "../../body.ts";
 
 export const METADATA_DEFAULT = "http://169.254.169.254";
 const PROBE_MS = 1000;
@@ -203,14 +204,14 @@ export const probeInstanceMetadata: MetadataProbe = async (endpoint, timeoutMs) 
     signal,
   });
   if (!session.ok) return null;
-  const token = await session.text();
+  const token = await readCapped(session);
   const roles = await fetch(`${endpoint}/latest/meta-data/iam/security-credentials/`, {
     headers: { "x-aws-ec2-metadata-token": token },
     signal,
   });
   if (roles.status === 404) return { role: null };
   if (!roles.ok) return null;
-  const first = (await roles.text()).split("\n")[0]?.trim() ?? "";
+  const first = (await readCapped(roles)).split("\n")[0]?.trim() ?? "";
   // A role name is [\w+=,.@-]; anything else is not what we asked for.
   return { role: /^[\w+=,.@-]{1,128}$/.test(first) ? first : null };
 };

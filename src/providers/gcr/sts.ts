@@ -6,6 +6,7 @@
 import { ProviderError, type Context } from "../../provider.ts";
 import { describeGoogleError, scrub } from "./errors.ts";
 import type { AccessToken } from "./token.ts";
+import { readCapped } from "../../body.ts";
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
@@ -73,14 +74,7 @@ export async function exchangePodToken(input: ExchangeInput, ctx: Context): Prom
 }
 
 async function readLimited(res: Response): Promise<string> {
-  const length = Number(res.headers.get("content-length") ?? "0");
-  if (length > MAX_BODY_BYTES) {
-    await res.body?.cancel();
-    throw new ProviderError(`the answer is too large (${length} bytes)`);
-  }
-  const text = await res.text();
-  if (text.length > MAX_BODY_BYTES) throw new ProviderError(`the answer is too large (${text.length} bytes)`);
-  return text;
+  return readCapped(res, MAX_BODY_BYTES);
 }
 
 function hostOf(url: string): string {

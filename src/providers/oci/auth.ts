@@ -11,6 +11,7 @@ import type { Plan } from "./identity.ts";
 import { okeSessionAuth } from "./oke.ts";
 import { metadataWaitCapMs } from "./platform.ts";
 import { federationOverride, TITLE } from "./settings.ts";
+import { readCapped } from "../../body.ts";
 
 /** No identity found in automatic mode: not looked for again, for this identity, for this long. */
 const NO_IDENTITY_RECUR_MS = 60_000;
@@ -135,7 +136,7 @@ async function metadataRegion(plan: Extract<Plan, { kind: "instance_principal" }
     if (isAbort(err)) throw new ProviderError(`the instance metadata service (${url}) did not answer within ${seconds(ms)}`);
     throw new ProviderError(`the instance metadata service (${url}) is unreachable: ${reason(err)}`);
   }
-  const text = (await res.text().catch(() => "")).trim().toLowerCase();
+  const text = (await readCapped(res).catch(() => "")).trim().toLowerCase();
   if (res.status !== 200) throw new ProviderError(`the instance metadata service answered HTTP ${res.status} for ${url}`);
   if (!/^[a-z0-9-]{2,64}$/.test(text)) throw new ProviderError(`the instance metadata service returned no region name at ${url}`);
   return text;

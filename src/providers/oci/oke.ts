@@ -29,6 +29,7 @@ import type { AuthProvider } from "./auth.ts";
 import { isAbort, reason } from "./auth.ts";
 import { fetchSignal, remainingMs, seconds } from "./deadline.ts";
 import { kubernetesCaFile, proxymuxUrl, TITLE } from "./settings.ts";
+import { BodyTooLargeError, readCapped } from "../../body.ts";
 
 const PATH = "/resourcePrincipalSessionTokens";
 const MAX_BODY_BYTES = 1 << 20;
@@ -78,8 +79,9 @@ export async function okeSessionAuth(req: OkeExchange, ctx: Context): Promise<Au
       // Public roots plus the cluster's CA, as the SDK's https.Agent has it.
       tls: { ca: [...rootCertificates, ca] },
     });
-    body = await res.text();
+    body = await readCapped(res, MAX_BODY_BYTES);
   } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new ProviderError(`${TITLE}: ${err.message}`);
     if (isAbort(err)) throw new ProviderError(`${TITLE}: the OKE proxymux (${url}) did not answer within ${seconds(ms)}`);
     throw new ProviderError(`${TITLE}: cannot reach the OKE proxymux at ${url}: ${reason(err)}`);
   }

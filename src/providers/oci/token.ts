@@ -9,6 +9,7 @@ import { ProviderError, type Context, type Credential } from "../../provider.ts"
 import { isAbort, reason, type AuthProvider } from "./auth.ts";
 import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
 import { TITLE } from "./settings.ts";
+import { BodyTooLargeError, readCapped } from "../../body.ts";
 
 export const TOKEN_PATH = "/20180419/docker/token";
 export const USERNAME = "BEARER_TOKEN";
@@ -52,8 +53,9 @@ export async function requestToken(
   try {
     // No redirects: the signature is for this host, and so is the token.
     res = await fetch(req.url, { method: "GET", headers, redirect: "manual", signal: fetchSignal(ctx, ms) });
-    body = await res.text();
+    body = await readCapped(res, MAX_BODY_BYTES);
   } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new ProviderError(`${TITLE}: ${err.message}`);
     if (isAbort(err)) throw new ProviderError(`${TITLE}: ${req.url} did not answer within ${seconds(ms)}`);
     throw new ProviderError(`${TITLE}: cannot reach ${req.url}: ${reason(err)}`);
   }
