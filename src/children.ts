@@ -23,7 +23,15 @@ export function killChildrenAtDeadlines(): void {
 /** Ends every descendant of this process when `signal` aborts (the deadline), if enabled. */
 export function endChildrenOnAbort(signal: AbortSignal): void {
   if (!enabled) return;
-  signal.addEventListener("abort", () => killDescendants(), { once: true });
+  signal.addEventListener(
+    "abort",
+    () => {
+      killDescendants();
+      // What a library starts after the deadline (an SDK trying again) ends with us.
+      process.once("exit", () => killDescendants());
+    },
+    { once: true },
+  );
 }
 
 /** SIGKILLs every descendant of `root` (found first, then killed); returns their pids. Best effort. */

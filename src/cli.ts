@@ -144,7 +144,8 @@ export async function run(provider: Provider, helperName = `docker-credential-${
   if (first === undefined) {
     // Kubelet (or a CSI driver) may start us with no arguments and a request on stdin.
     const stdin = process.stdin.isTTY ? "" : await input(err);
-    if (stdin !== null && looksLikeKubeletRequest(stdin)) return kubelet(stdin);
+    if (stdin === null) return finish(1);
+    if (looksLikeKubeletRequest(stdin)) return kubelet(stdin);
     out(usageLine(helperName) + "\n");
     return finish(1);
   }
