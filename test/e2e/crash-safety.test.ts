@@ -51,4 +51,26 @@ describe("crash safety", () => {
     expect(store.get("after.example.com")?.username).toBe("u");
     expect(new TokenCache(cacheDir).entries().length).toBeGreaterThan(0);
   }, 120_000);
+
+  test("kill -9 during logins: every acknowledged login is still saved", async () => {
+    const configDir = join(dir, "logins");
+    const acknowledged: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const procs = [0, 1].map((w) =>
+        Bun.spawn([process.execPath, join(ROOT, "test/fixtures/login-loop.ts"), configDir, `r${round}w${w}`], {
+          stdout: "pipe",
+          stderr: "pipe",
+        }),
+      );
+      await Bun.sleep(60 + Math.floor(random() * 140));
+      for (const p of procs) p.kill("SIGKILL");
+      const outputs = await Promise.all(procs.map((p) => new Response(p.stdout).text()));
+      await Promise.all(procs.map((p) => p.exited));
+      for (const out of outputs) acknowledged.push(...out.split("\n").filter(Boolean));
+      const saved = new CredentialStore(configDir);
+      for (const key of acknowledged)
+        expect(saved.get(key)?.secret).toBe(`secret-${key.split(".")[0]!.replace(/-(\d+)$/, "-$1")}`);
+    }
+    expect(acknowledged.length).toBeGreaterThan(20);
+  }, 120_000);
 });
