@@ -1,6 +1,7 @@
 // kill -9 at random moments while processes write the store and the cache:
 // the files are always a complete old or new version, parseable and 0600,
-// and a lock left behind by a killed writer never blocks the next one.
+// a lock left behind by a killed writer never blocks the next one, and no
+// login that `store` acknowledged is ever lost.
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -68,8 +69,7 @@ describe("crash safety", () => {
       await Promise.all(procs.map((p) => p.exited));
       for (const out of outputs) acknowledged.push(...out.split("\n").filter(Boolean));
       const saved = new CredentialStore(configDir);
-      for (const key of acknowledged)
-        expect(saved.get(key)?.secret).toBe(`secret-${key.split(".")[0]!.replace(/-(\d+)$/, "-$1")}`);
+      for (const key of acknowledged) expect(saved.get(key)?.secret).toBe(`secret-${key.split(".")[0]}`);
     }
     expect(acknowledged.length).toBeGreaterThan(20);
   }, 120_000);
