@@ -112,7 +112,7 @@ export async function run(provider: Provider, helperName = `docker-credential-${
 
   const paths = resolvePaths(env, provider);
   const log = makeLogger(env, helperName, verbose);
-  const store = new CredentialStore(paths.configDir);
+  const store = new CredentialStore(paths.configDir, (m) => log.debug(m));
   const cache = cacheDisabled(env, provider) ? null : TokenCache.open(paths.cacheDir, (m) => log.debug(m));
   const kubelet = async (stdin: string): Promise<never> => {
     const { runKubeletRequest } = await import("./kubelet.ts");

@@ -3,8 +3,10 @@
 // logins do not lose each other's entries.
 //
 // Nothing saved is ever lost: a file that cannot be read, parsed or trusted,
-// or that has a newer format version, is never overwritten; every command
-// that needs it fails with one line naming the file and what is wrong.
+// or that has a newer format version, is never overwritten: `store` and
+// `erase` fail with one line naming the file and what is wrong. One we
+// cannot trust (another user's) fails every command; one that does not
+// parse counts as no saved logins for `get` and `list` (a debug line).
 // Entries and fields this version does not know are written back as they were.
 
 import { dirname, join } from "node:path";
@@ -32,6 +34,8 @@ export type ParsedStore = { ok: true; file: StoreFile } | { ok: false; reason: s
 
 export class StoreError extends Error {
   override name = "StoreError";
+  /** The file is ours but does not parse (or is of a newer version): readers may go on without it. */
+  unreadable = false;
 }
 
 const FORMAT_VERSION = 1;
@@ -42,17 +46,31 @@ export class CredentialStore {
   readonly path: string;
   private readonly lockPath: string;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly debug: (message: string) => void = () => {},
+  ) {
     this.path = join(dir, "credentials.json");
     this.lockPath = join(dir, "credentials.lock");
   }
 
   get(key: string): StoredCredential | null {
-    return this.read().credentials[key] ?? null;
+    return this.readLeniently().credentials[key] ?? null;
   }
 
   list(): Array<[string, StoredCredential]> {
-    return Object.entries(this.read().credentials);
+    return Object.entries(this.readLeniently().credentials);
+  }
+
+  /** For reading only: a file that does not parse counts as no saved logins (it is left as it is). */
+  private readLeniently(): StoreFile {
+    try {
+      return this.read();
+    } catch (err) {
+      if (!(err instanceof StoreError) || !err.unreadable) throw err;
+      this.debug(err.message);
+      return emptyStore();
+    }
   }
 
   async put(key: string, credential: StoredCredential): Promise<void> {
@@ -101,7 +119,12 @@ export class CredentialStore {
     if ("missing" in read) return emptyStore();
     if ("untrusted" in read) return fail(read.untrusted);
     const parsed = parseStoreFile(read.text);
-    return parsed.ok ? parsed.file : fail(`${parsed.reason} (fix it, or move it aside to start afresh)`);
+    if (parsed.ok) return parsed.file;
+    const err = new StoreError(
+      `the saved credentials file ${this.path} ${parsed.reason} (fix it, or move it aside to start afresh); nothing was changed`,
+    );
+    err.unreadable = true;
+    throw err;
   }
 }
 

@@ -360,6 +360,17 @@ describe("limits", () => {
   });
 });
 
+describe("endpoint overrides", () => {
+  test("--help and README warn that endpoint overrides receive secrets", async () => {
+    for (const h of ["ecr-login", "gcr", "acr", "oci"] as const) {
+      const help = await runHelper(h, ["--help"], "", {});
+      expect(help.stdout).toContain("receive your tokens and signed requests: point them only at hosts you trust");
+    }
+    const readme = readFileSync(join(import.meta.dir, "../../README.md"), "utf8");
+    expect(readme).toContain("**Endpoint overrides receive secrets.**");
+  });
+});
+
 describe("child processes end at the deadline", () => {
   /** A script that records its pid and a background child's, then never ends. */
   function hangingScript(path: string, pids: string): void {
