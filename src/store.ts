@@ -41,6 +41,7 @@ export class StoreError extends Error {
 const FORMAT_VERSION = 1;
 // Generous: logins are rare, and each writer rewrites the whole file.
 const STORE_LOCK_WAIT_MS = 30_000;
+const STORE_POLL_MS = 50;
 
 export class CredentialStore {
   readonly path: string;
@@ -92,7 +93,12 @@ export class CredentialStore {
   private async update(change: (file: StoreFile) => boolean): Promise<boolean> {
     return withLock(
       this.lockPath,
-      { deadline: Date.now() + STORE_LOCK_WAIT_MS, waitingFor: `another process to update ${this.path}` },
+      {
+        deadline: Date.now() + STORE_LOCK_WAIT_MS,
+        // Each writer rewrites the whole file: waiters poll gently, leaving the CPU to the one writing.
+        pollMs: STORE_POLL_MS,
+        waitingFor: `another process to update ${this.path}`,
+      },
       async () => {
         sweepStaleTemps(dirname(this.path), STALE_TEMP_MS);
         const file = this.read();
