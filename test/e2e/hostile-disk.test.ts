@@ -103,6 +103,10 @@ const cacheFileFor = (t: GcrTestEnv) => {
   return new TokenCache(t.cacheDir).fileFor(cacheKeyFor(gcrProvider, "gcr.io", t.env, config));
 };
 
+/** `store` of a login for `server`, as docker login does. */
+const storeLogin = (server: string, secret: string, env: Record<string, string>) =>
+  runHelper("gcr", ["store"], JSON.stringify({ ServerURL: server, Username: "u", Secret: secret }), env);
+
 const tempFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith(".tmp")) : []);
 
 describe("files written by another user are not trusted", () => {
@@ -133,12 +137,7 @@ describe("files written by another user are not trusted", () => {
     expect(r.stdout).toBe(
       `the saved credentials file ${planted} is owned by uid ${OTHER}, not by you (uid 0) or root; nothing was read or changed\n`,
     );
-    const store = await runHelper(
-      "gcr",
-      ["store"],
-      JSON.stringify({ ServerURL: "gcr.io", Username: "me", Secret: "mine-secret" }),
-      t.env,
-    );
+    const store = await storeLogin("gcr.io", "mine-secret", t.env);
     expect(store.exitCode).toBe(1);
     expect(readFileSync(planted, "utf8")).toContain(secret);
   });
@@ -183,12 +182,7 @@ describe("directories we did not create keep their mode", () => {
     mkdirSync(t.configDir);
     chmodSync(t.configDir, 0o750);
     expectToken(await t.get("gcr.io"));
-    const store = await runHelper(
-      "gcr",
-      ["store"],
-      JSON.stringify({ ServerURL: "other.example", Username: "u", Secret: "s-value-1" }),
-      t.env,
-    );
+    const store = await storeLogin("other.example", "s-value-1", t.env);
     expect(store.exitCode).toBe(0);
     expect(statSync(t.cacheDir).mode & 0o7777).toBe(0o755);
     expect(statSync(t.configDir).mode & 0o7777).toBe(0o750);
@@ -228,12 +222,7 @@ describe("disk trouble never costs an answer", () => {
       sh(["mount", "-o", "remount,bind,ro", d]);
     }
     expectToken(await t.get("gcr.io"));
-    const store = await runHelper(
-      "gcr",
-      ["store"],
-      JSON.stringify({ ServerURL: "x.example", Username: "u", Secret: "s-value-2" }),
-      t.env,
-    );
+    const store = await storeLogin("x.example", "s-value-2", t.env);
     expect(store.exitCode).toBe(1);
     expect(store.stdout.split("\n").length).toBe(2);
     expect(store.stdout).toContain(join(t.configDir, "credentials."));
@@ -261,12 +250,7 @@ describe("disk trouble never costs an answer", () => {
 
     expectToken(await t.get("gcr.io", env));
     expect(readdirSync(cacheDir).filter((n) => n.endsWith(".token.json") || n.endsWith(".tmp"))).toEqual([]);
-    const store = await runHelper(
-      "gcr",
-      ["store"],
-      JSON.stringify({ ServerURL: "b.example", Username: "u", Secret: "s-value-3" }),
-      { ...t.env, ...env },
-    );
+    const store = await storeLogin("b.example", "s-value-3", { ...t.env, ...env });
     expect(store.exitCode).toBe(1);
     expect(store.stdout).toMatch(
       new RegExp(`^cannot (write|create the lock) ${join(configDir, "credentials.")}\\S*: ENOSPC: no space left on device\\n$`),
