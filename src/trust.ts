@@ -1,5 +1,6 @@
 // Which files and directories we trust, as ssh decides for ~/.ssh: one owned
-// by the caller (or by root) and writable by nobody else. Another local user
+// by the caller (or by root) and writable by nobody else (a group of the
+// owner's own, as with umask 002, counts as nobody else). Another local user
 // who can write a file could point an endpoint at a server of theirs or plant
 // a token; such a file is refused, never followed.
 //
@@ -20,11 +21,41 @@ export function untrustedReason(st: Stats, kind: "file" | "directory"): string |
   const uid = myUid();
   if (uid === null) return null;
   if (st.uid !== uid && st.uid !== 0) return `is owned by uid ${st.uid}, not by you (uid ${uid}) or root`;
-  if ((st.mode & 0o022) !== 0) {
-    const who = [st.mode & 0o020 ? "group" : "", st.mode & 0o002 ? "others" : ""].filter(Boolean).join(" and ");
+  const groupWritable = (st.mode & 0o020) !== 0 && !isPrivateGroup(st.gid, st.uid);
+  if (groupWritable || (st.mode & 0o002) !== 0) {
+    const who = [groupWritable ? "group" : "", st.mode & 0o002 ? "others" : ""].filter(Boolean).join(" and ");
     return `is writable by ${who} (mode ${modeText(st)})`;
   }
   return null;
+}
+
+/**
+ * As ssh allows: a group-writable file is fine when its group is the
+ * owner's private group (umask 002 distributions): named as the owner, no
+ * listed members but the owner, nobody else's primary group. Judged from
+ * /etc/passwd and /etc/group; where they do not tell (directory services,
+ * macOS), the group counts as shared.
+ */
+function isPrivateGroup(gid: number, ownerUid: number): boolean {
+  const passwd = readLines("/etc/passwd");
+  const group = readLines("/etc/group");
+  const owner = passwd.find((f) => Number(f[2]) === ownerUid)?.[0];
+  const entry = group.find((f) => Number(f[2]) === gid);
+  if (owner === undefined || entry === undefined || entry[0] !== owner) return false;
+  const members = (entry[3] ?? "").split(",").filter(Boolean);
+  if (members.some((m) => m !== owner)) return false;
+  return passwd.every((f) => Number(f[3]) !== gid || Number(f[2]) === ownerUid);
+}
+
+function readLines(path: string): string[][] {
+  try {
+    return readFileSync(path, "utf8")
+      .split("\n")
+      .filter((line) => line && !line.startsWith("#"))
+      .map((line) => line.split(":"));
+  } catch {
+    return [];
+  }
 }
 
 function modeText(st: Stats): string {

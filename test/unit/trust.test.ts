@@ -32,6 +32,8 @@ import { parseKubeletRequest } from "../../src/protocol/kubelet.ts";
 import { withoutUserinfo } from "../../src/commands/doctor.ts";
 
 const OTHER_UID = 12346;
+/** A gid no account or group entry names: a group that is surely not the owner's own. */
+const SHARED_GID = 12347;
 const isRoot = process.getuid?.() === 0;
 
 let dir: string;
@@ -41,15 +43,23 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("ownership and mode checks", () => {
-  test("our own 0600 file is trusted; one writable by group or others is not", () => {
+  test("our own 0600 file is trusted; one writable by others is not", () => {
     const f = join(dir, "f");
     writeFileSync(f, "x", { mode: 0o600 });
     expect(readTrusted(f)).toEqual({ text: "x" });
-    chmodSync(f, 0o620);
-    expect(readTrusted(f)).toEqual({ untrusted: "is writable by group (mode 0620)" });
     chmodSync(f, 0o602);
     expect(readTrusted(f)).toEqual({ untrusted: "is writable by others (mode 0602)" });
     expect(readTrusted(join(dir, "missing"))).toEqual({ missing: true });
+  });
+
+  test.skipIf(!isRoot)("group-writable: trusted only when the group is the owner's own (as ssh allows)", () => {
+    const f = join(dir, "f");
+    writeFileSync(f, "x", { mode: 0o600 });
+    chmodSync(f, 0o660);
+    // root:root, and no other account has group root: a private group.
+    expect(readTrusted(f)).toEqual({ text: "x" });
+    chownSync(f, 0, SHARED_GID);
+    expect(readTrusted(f)).toEqual({ untrusted: "is writable by group (mode 0660)" });
   });
 
   test.skipIf(!isRoot)("a file owned by another user is not trusted (root may own it)", () => {
@@ -72,7 +82,7 @@ describe("ownership and mode checks", () => {
     const f = join(dir, "config.json");
     writeFileSync(f, '{"timeoutSeconds": 5}');
     chmodSync(f, 0o666);
-    expect(() => loadConfig(f)).toThrow(`configuration file ${f} is writable by group and others (mode 0666); not used`);
+    expect(() => loadConfig(f)).toThrow(`configuration file ${f} is writable by others (mode 0666); not used`);
     chmodSync(f, 0o644);
     expect(loadConfig(f).timeoutSeconds).toBe(5);
   });
@@ -86,12 +96,12 @@ describe("ownership and mode checks", () => {
     const shared = join(dir, "shared");
     mkdirSync(shared);
     chmodSync(shared, 0o1777);
-    expect(directoryProblem(shared)).toBe("is writable by group and others (mode 1777)");
-    expect(() => ensurePrivateDir(shared)).toThrow(`${shared} is writable by group and others (mode 1777); not used`);
+    expect(directoryProblem(shared)).toBe("is writable by others (mode 1777)");
+    expect(() => ensurePrivateDir(shared)).toThrow(`${shared} is writable by others (mode 1777); not used`);
     expect(statSync(shared).mode & 0o7777).toBe(0o1777);
     // Through a symbolic link: the directory it names is judged, and left alone.
     symlinkSync(shared, join(dir, "via-link"));
-    expect(() => ensurePrivateDir(join(dir, "via-link"))).toThrow("is writable by group");
+    expect(() => ensurePrivateDir(join(dir, "via-link"))).toThrow("is writable by others");
     expect(statSync(shared).mode & 0o7777).toBe(0o1777);
     // A new one is ours, 0700, parents included.
     ensurePrivateDir(join(dir, "new", "deeper"));
@@ -105,7 +115,7 @@ describe("ownership and mode checks", () => {
     chmodSync(shared, 0o777);
     const lines: string[] = [];
     expect(TokenCache.open(shared, (m) => lines.push(m))).toBeNull();
-    expect(lines).toEqual([`the token cache ${shared} is writable by group and others (mode 0777); not using it`]);
+    expect(lines).toEqual([`the token cache ${shared} is writable by others (mode 0777); not using it`]);
 
     const cache = TokenCache.open(join(dir, "cache"), (m) => lines.push(m))!;
     const entry = { key: "k", provider: "p", host: "h", username: "u", secret: "planted", issuedAt: 1, expiresAt: 2 };
@@ -113,7 +123,7 @@ describe("ownership and mode checks", () => {
     writeFileSync(cache.fileFor("k"), JSON.stringify({ v: 1, ...entry }), { mode: 0o666 });
     chmodSync(cache.fileFor("k"), 0o666);
     expect(cache.read("k")).toBeNull();
-    expect(lines.at(-1)).toContain("is writable by group and others (mode 0666); ignoring it");
+    expect(lines.at(-1)).toContain("is writable by others (mode 0666); ignoring it");
   });
 
   test("untrustedReason: not a file, not a directory", () => {
