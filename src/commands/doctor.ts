@@ -53,8 +53,14 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
     steps.push({ step: "provider", status: "fail", detail: oneLine(err), advice: "fix the configuration file" });
     return report();
   }
-  const store = new CredentialStore(paths.configDir);
-  const stored = store.get(host.key);
+  const store = new CredentialStore(paths.configDir, (m) => ctx.log.debug(m));
+  let stored;
+  try {
+    stored = store.get(host.key);
+  } catch (err) {
+    steps.push({ step: "provider", status: "fail", detail: oneLine(err), advice: "fix the saved credentials file" });
+    return report();
+  }
 
   let target;
   try {

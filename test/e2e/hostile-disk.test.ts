@@ -139,6 +139,9 @@ describe("files written by another user are not trusted", () => {
     );
     const store = await storeLogin("gcr.io", "mine-secret", t.env);
     expect(store.exitCode).toBe(1);
+    const doctor = await runHelper("gcr", ["doctor", "gcr.io"], "", t.env);
+    expect(doctor).toMatchObject({ exitCode: 1, stderr: "" });
+    expect(doctor.stdout).toContain(`✘ provider the saved credentials file ${planted} is owned by uid ${OTHER}`);
     expect(readFileSync(planted, "utf8")).toContain(secret);
   });
 
