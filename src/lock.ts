@@ -3,20 +3,24 @@
 // helper); the lock makes one of them refresh a token while the others wait,
 // and each waiter looks at the cache on every poll so it can leave early.
 //
-// A lock whose owner died (kill -9, OOM) is recovered: the owner's pid and,
-// where /proc exists, the process's start time are in the file. A lock whose
-// pid is gone, whose pid now belongs to a process started at another time
-// (pid reuse: containers, a cache shared between machines), that is older
-// than `staleMs`, or that claims a time in the future, is broken.
+// A lock whose owner died (kill -9, OOM) is recovered. The owner holds a
+// kernel lock (flock, see kernel-lock.ts) on the lock file from before it
+// appears until it is removed: a waiter that can take that kernel lock knows
+// the owner is dead. Where there is no kernel lock (Windows, a file system
+// without flock) the file names the owner's pid and, where /proc exists, the
+// process's start time: a lock whose pid is gone, or now belongs to a process
+// started at another time (pid reuse), is dead. Either way, a lock older than
+// `staleMs`, or that claims a time in the future, is broken.
 //
 // A lock we cannot create or trust (read-only or full disk, a file another
 // user planted) is LockUnavailableError: the caller goes on without it.
 
-import { closeSync, linkSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, constants, linkSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { randomHex } from "./hash.ts";
 import { ensurePrivateDir, fileError, isErrno, unlinkQuiet } from "./fsutil.ts";
-import { readTrusted } from "./trust.ts";
+import { O_NOFOLLOW, readTrusted } from "./trust.ts";
+import { kernelLock, type KernelLock } from "./kernel-lock.ts";
 
 export interface LockOptions {
   /** Give up at this epoch-millisecond time. */
@@ -29,6 +33,8 @@ export interface LockOptions {
   isAlive?: (pid: number) => boolean;
   /** A process's start time, null where unknown; injectable for tests. */
   startTime?: (pid: number) => string | null;
+  /** The kernel lock; by default flock where it can be loaded (null: judge by pid). */
+  kernel?: KernelLock | null;
   /** What a waiter waits for, for the timeout message. */
   waitingFor?: string;
   /**
@@ -114,20 +120,22 @@ async function lockAndRun<T>(path: string, options: LockOptions, fn: () => Promi
     throw new LockUnavailableError((err as Error).message);
   }
   const self = startTime(process.pid);
+  const kernel = options.kernel === undefined ? await kernelLock() : options.kernel;
+  const judge: Judge = { staleMs, isAlive, startTime, kernel };
 
   for (;;) {
-    const token = tryAcquire(path, now(), self);
-    if (token !== null) {
+    const held = tryAcquire(path, now(), self, kernel);
+    if (held !== null) {
       try {
         return await fn();
       } catch (err) {
         if (err instanceof LockUnavailableError) err.ran = true;
         throw err;
       } finally {
-        release(path, token);
+        release(path, held);
       }
     }
-    breakIfStale(path, now(), staleMs, isAlive, startTime);
+    breakIfStale(path, now(), judge);
     const early = check();
     if (early !== null) return early;
     if (now() >= options.deadline) {
@@ -137,23 +145,40 @@ async function lockAndRun<T>(path: string, options: LockOptions, fn: () => Promi
   }
 }
 
-function tryAcquire(path: string, at: number, startTime: string | null): string | null {
+interface Held {
+  token: string;
+  /** The lock file, open and flocked, until it is removed; null without a kernel lock. */
+  fd: number | null;
+}
+
+interface Judge {
+  staleMs: number;
+  isAlive: (pid: number) => boolean;
+  startTime: (pid: number) => string | null;
+  kernel: KernelLock | null;
+}
+
+function tryAcquire(path: string, at: number, startTime: string | null, kernel: KernelLock | null): Held | null {
   // Write the token to a private temp file, then hard-link it into place:
   // link() fails if the lock exists, and the lock never exists without its
   // owner's pid in it (a kill -9 between create and write cannot leave an
-  // empty lock that nobody can judge).
-  const token = `${process.pid} ${at} ${randomHex(4)}${startTime === null ? "" : ` ${startTime}`}`;
+  // empty lock that nobody can judge). The kernel lock is taken on the temp
+  // file, the same inode, so the lock is held from the moment it appears.
   const tmp = `${path}.${randomHex(6)}.tmp`;
+  let fd: number | null = null;
   try {
-    const fd = openSync(tmp, "wx", 0o600);
-    try {
-      writeSync(fd, token);
-    } finally {
+    fd = openSync(tmp, "wx", 0o600);
+    const flocked = kernel !== null && kernel.tryLock(fd);
+    const token = `${process.pid} ${at} ${randomHex(4)} ${startTime ?? "-"} ${flocked ? "flock" : "-"}`;
+    writeSync(fd, token);
+    if (!flocked) {
       closeSync(fd);
+      fd = null;
     }
     linkSync(tmp, path);
-    return token;
+    return { token, fd };
   } catch (err) {
+    if (fd !== null) closeSync(fd);
     if (isErrno(err, "EEXIST")) return null;
     throw new LockUnavailableError(fileError("create the lock", path, err).message);
   } finally {
@@ -161,35 +186,52 @@ function tryAcquire(path: string, at: number, startTime: string | null): string 
   }
 }
 
-function release(path: string, token: string): void {
-  // Only remove the lock if it is still ours (it may have been broken as stale).
+function release(path: string, held: Held): void {
+  // Only remove the lock if it is still ours (it may have been broken as stale),
+  // and before the kernel lock goes: a waiter never sees our file unlocked.
   try {
-    if (readQuiet(path) === token) unlinkQuiet(path);
+    if (readQuiet(path) === held.token) unlinkQuiet(path);
   } catch {
     // replaced by a lock we do not trust: not ours to remove
   }
+  if (held.fd !== null) closeSync(held.fd);
 }
 
-function breakIfStale(
-  path: string,
-  at: number,
-  staleMs: number,
-  isAlive: (pid: number) => boolean,
-  startTime: (pid: number) => string | null,
-): void {
+/** Whether the kernel lock on the file at `path` is free: its holder is gone. Null when it cannot tell. */
+function kernelLockFree(path: string, kernel: KernelLock): boolean | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    return kernel.tryLock(fd);
+  } finally {
+    closeSync(fd); // and with it the lock we may just have taken
+  }
+}
+
+function breakIfStale(path: string, at: number, judge: Judge): void {
   const content = readQuiet(path);
   if (content === null) return;
-  const [pidText, atText, , startText] = content.split(" ");
+  const [pidText, atText, , startText, kernelText] = content.split(" ");
   const pid = Number(pidText);
   const since = Number(atText);
-  // Unreadable content (a lock from an older version, or garbage) counts as dead.
-  let dead = Number.isInteger(pid) && pid > 0 ? !isAlive(pid) : true;
-  if (!dead && startText !== undefined) {
-    // The pid is alive: is it still the process that took the lock?
-    const now = startTime(pid);
-    dead = now !== null && now !== startText;
+  let dead: boolean;
+  const free = kernelText === "flock" && judge.kernel !== null ? kernelLockFree(path, judge.kernel) : null;
+  if (free !== null) {
+    dead = free;
+  } else {
+    // Unreadable content (a lock from an older version, or garbage) counts as dead.
+    dead = Number.isInteger(pid) && pid > 0 ? !judge.isAlive(pid) : true;
+    if (!dead && startText !== undefined && startText !== "-") {
+      // The pid is alive: is it still the process that took the lock?
+      const now = judge.startTime(pid);
+      dead = now !== null && now !== startText;
+    }
   }
-  const old = Number.isFinite(since) ? at - since > staleMs || since - at > FUTURE_SLACK_MS : true;
+  const old = Number.isFinite(since) ? at - since > judge.staleMs || since - at > FUTURE_SLACK_MS : true;
   if (!dead && !old) return;
   // Move it aside, then make sure what we moved is the stale lock we judged.
   const aside = `${path}.${randomHex(4)}.stale`;

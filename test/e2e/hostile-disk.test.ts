@@ -358,6 +358,56 @@ describe("endpoint overrides", () => {
   });
 });
 
+describe("locks the kernel releases", () => {
+  test.skipIf(process.platform !== "linux")(
+    "the compiled helper holds a kernel lock: a second get waits while it lives, none once it is killed with -9",
+    async () => {
+      const t = gcrEnv();
+      const lock = cacheFileFor(t).replace(".token.json", ".lock");
+      // The fake gcloud hangs (recording its pid) while the file `hang` exists.
+      const hang = join(t.dir, "hang");
+      const pids = join(t.dir, "gcloud.pids");
+      const gcloud = join(t.dir, "bin", "gcloud");
+      const answer = readFileSync(gcloud, "utf8");
+      writeFileSync(
+        gcloud,
+        `#!/bin/sh\nif [ -e '${hang}' ]; then echo $$ >> '${pids}'; exec sleep 300; fi\n${answer.replace(/^#!\/bin\/sh\n/, "")}`,
+      );
+      writeFileSync(hang, "");
+      const first = Bun.spawn([join(DIST, "docker-credential-gcr"), "get"], {
+        stdin: new Blob(["gcr.io"]),
+        env: { ...t.env, CCH_TIMEOUT: "60" },
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      cleanups.push(() => {
+        first.kill("SIGKILL");
+        for (const pid of existsSync(pids) ? readFileSync(pids, "utf8").trim().split("\n").map(Number) : []) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone
+          }
+        }
+      });
+      for (let i = 0; i < 500 && !existsSync(pids); i++) await Bun.sleep(20);
+      expect(readFileSync(lock, "utf8")).toEndWith(" flock");
+      // Refused while the holder lives.
+      const second = await t.get("gcr.io", { CCH_TIMEOUT: "1" });
+      expect(second).toMatchObject({ exitCode: 1 });
+      expect(second.stdout).toContain("timed out waiting for another process to refresh the token");
+      // Killed with -9: its lock file stays, the kernel lock goes, and the next get takes over at once.
+      first.kill("SIGKILL");
+      await first.exited;
+      expect(existsSync(lock)).toBe(true);
+      rmSync(hang);
+      expectToken(await t.get("gcr.io", { CCH_TIMEOUT: "30" }));
+      expect(existsSync(lock)).toBe(false);
+    },
+    30_000,
+  );
+});
+
 describe("child processes end at the deadline", () => {
   /** A script that records its pid and a background child's, then never ends. */
   function hangingScript(path: string, pids: string): void {

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import {
   chmodSync,
   chownSync,
+  closeSync,
+  openSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -22,6 +24,7 @@ import { join } from "node:path";
 import { directoryProblem, readTrusted, untrustedReason } from "../../src/trust.ts";
 import { ensurePrivateDir, writeFileAtomic } from "../../src/fsutil.ts";
 import { LockTimeoutError, LockUnavailableError, processStartTime, withLock } from "../../src/lock.ts";
+import { kernelLock, libcNames } from "../../src/kernel-lock.ts";
 import { TokenCache } from "../../src/cache.ts";
 import { loadConfig } from "../../src/paths.ts";
 import { makeLogger, timeoutSeconds } from "../../src/context.ts";
@@ -145,6 +148,12 @@ describe("atomic writes on a bad disk", () => {
 });
 
 describe("locks", () => {
+  test("libc names: glibc, musl, macOS", () => {
+    expect(libcNames("linux", "x64")).toEqual(["libc.so.6", "libc.musl-x86_64.so.1", "/lib/ld-musl-x86_64.so.1"]);
+    expect(libcNames("linux", "arm64")[1]).toBe("libc.musl-aarch64.so.1");
+    expect(libcNames("darwin", "arm64")[0]).toBe("libc.dylib");
+  });
+
   test("the start time of a live process is known on Linux", () => {
     if (process.platform !== "linux") return;
     expect(processStartTime(process.pid)).toMatch(/^\d+$/);
@@ -161,6 +170,62 @@ describe("locks", () => {
     await expect(
       withLock(path, { deadline: Date.now() + 50, startTime: () => "2", waitingFor: "the test" }, async () => "ran"),
     ).rejects.toThrow(new LockTimeoutError("timed out waiting for the test"));
+  });
+
+  test.skipIf(process.platform === "win32")(
+    "the kernel lock loads here, and refuses a second holder until the first closes",
+    async () => {
+      const kernel = await kernelLock();
+      expect(kernel).not.toBeNull();
+      const f = join(dir, "k.lock");
+      writeFileSync(f, "");
+      const a = openSync(f, "r");
+      const b = openSync(f, "r");
+      expect(kernel!.tryLock(a)).toBe(true);
+      expect(kernel!.tryLock(b)).toBe(false);
+      closeSync(a);
+      expect(kernel!.tryLock(b)).toBe(true);
+      closeSync(b);
+    },
+  );
+
+  test("with a kernel lock, the kernel decides: a lock file nobody holds is dead whatever pid it names", async () => {
+    const path = join(dir, "k.lock");
+    const start = processStartTime(process.pid) ?? "-";
+    // Our own live pid and start time, but no process holds the kernel lock.
+    writeFileSync(path, `${process.pid} ${Date.now()} abcd ${start} flock`);
+    expect(await withLock(path, { deadline: Date.now() + 2000 }, async () => "ran")).toBe("ran");
+    // Without a kernel lock, the same file is judged by pid and start time: alive.
+    writeFileSync(path, `${process.pid} ${Date.now()} abcd ${start} flock`);
+    await expect(withLock(path, { deadline: Date.now() + 50, kernel: null }, async () => "ran")).rejects.toBeInstanceOf(
+      LockTimeoutError,
+    );
+  });
+
+  test("a lock held by another process refuses us until that process is killed with -9", async () => {
+    const path = join(dir, "held.lock");
+    const holder = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `const { withLock } = await import(${JSON.stringify(join(import.meta.dir, "../../src/lock.ts"))});
+         await withLock(${JSON.stringify(path)}, { deadline: Date.now() + 60_000 }, async () => {
+           console.log("held");
+           await new Promise(() => {});
+         });`,
+      ],
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    try {
+      const reader = holder.stdout.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe("held\n");
+      expect(readFileSync(path, "utf8")).toEndWith(" flock");
+      await expect(withLock(path, { deadline: Date.now() + 200 }, async () => "ran")).rejects.toBeInstanceOf(LockTimeoutError);
+    } finally {
+      holder.kill("SIGKILL");
+    }
+    await holder.exited;
+    expect(await withLock(path, { deadline: Date.now() + 2000 }, async () => "ran")).toBe("ran");
   });
 
   test("a lock dated in the future is stale, even with pid 1", async () => {
