@@ -50,6 +50,7 @@ export class CredentialStore {
   constructor(
     dir: string,
     private readonly debug: (message: string) => void = () => {},
+    private readonly lockWaitMs = STORE_LOCK_WAIT_MS,
   ) {
     this.path = join(dir, "credentials.json");
     this.lockPath = join(dir, "credentials.lock");
@@ -94,7 +95,7 @@ export class CredentialStore {
     return withLock(
       this.lockPath,
       {
-        deadline: Date.now() + STORE_LOCK_WAIT_MS,
+        deadline: Date.now() + this.lockWaitMs,
         // Each writer rewrites the whole file: waiters poll gently, leaving the CPU to the one writing.
         pollMs: STORE_POLL_MS,
         waitingFor: `another process to update ${this.path}`,

@@ -26,6 +26,7 @@ import { ensurePrivateDir, writeFileAtomic } from "../../src/fsutil.ts";
 import { LockTimeoutError, LockUnavailableError, processStartTime, withLock } from "../../src/lock.ts";
 import { kernelLock, libcNames } from "../../src/kernel-lock.ts";
 import { TokenCache } from "../../src/cache.ts";
+import { CredentialStore } from "../../src/store.ts";
 import { loadConfig } from "../../src/paths.ts";
 import { makeLogger, timeoutSeconds } from "../../src/context.ts";
 import { EMPTY_CONFIG } from "../../src/config.ts";
@@ -226,6 +227,24 @@ describe("locks", () => {
     }
     await holder.exited;
     expect(await withLock(path, { deadline: Date.now() + 2000 }, async () => "ran")).toBe("ran");
+  });
+
+  test("a login that waits too long for another says so, naming the file; nothing is lost", async () => {
+    const store = new CredentialStore(dir, () => {}, 100);
+    await store.put("a.example", { serverURL: "a.example", username: "u", secret: "s-a" });
+    let release = () => {};
+    const holding = withLock(
+      join(dir, "credentials.lock"),
+      { deadline: Date.now() + 10_000 },
+      () => new Promise<void>((r) => (release = r)),
+    );
+    await Bun.sleep(20);
+    await expect(store.put("b.example", { serverURL: "b.example", username: "u", secret: "s-b" })).rejects.toThrow(
+      new LockTimeoutError(`timed out waiting for another process to update ${store.path}`),
+    );
+    release();
+    await holding;
+    expect(store.list().map(([k]) => k)).toEqual(["a.example"]);
   });
 
   test("a lock dated in the future is stale, even with pid 1", async () => {
