@@ -338,6 +338,27 @@ describe("limits", () => {
     expect(gcloudRuns(t)).toBe(0);
   });
 
+  test("an endless answer from a token endpoint is cut off, not read whole", async () => {
+    let pulled = 0;
+    const flavor = { "Metadata-Flavor": "Google" };
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        if (new URL(req.url).pathname === "/") return new Response("computeMetadata/\n", { headers: flavor });
+        const chunk = new Uint8Array(64 * 1024).fill(32);
+        return new Response(new ReadableStream({ pull: (c) => void (pulled++, c.enqueue(chunk)) }), { headers: flavor });
+      },
+    });
+    cleanups.push(() => void server.stop(true));
+    const t = makeGcrEnv({ GCE_METADATA_HOST: `127.0.0.1:${server.port}`, CCH_TIMEOUT: "30" });
+    cleanups.push(() => t.cleanup());
+    const r = await t.get("gcr.io");
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain(`http://127.0.0.1:${server.port} answered with more than 65536 bytes; not read further`);
+    expect(pulled).toBeLessThan(1000);
+  });
+
   test("doctor never prints user information", async () => {
     const t = gcrEnv();
     const r = await runHelper("gcr", ["doctor", "https://user:PW-secret-1@gcr.io"], "", t.env);
