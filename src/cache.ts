@@ -1,12 +1,15 @@
 // The token cache: one small file per (provider, host, identity), so writers
 // of different entries never contend and a refresh replaces one file
 // atomically. Files are 0600 in a 0700 directory. A file that does not parse,
-// or that holds another key, is discarded: never fatal, never served.
+// or that holds another key, is discarded: never fatal, never served. A
+// directory or file we cannot trust (another user's, writable by others, a
+// symbolic link) is ignored, with a debug line: the token is fetched anew.
 
 import { sha256Hex } from "./hash.ts";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { readTextOrNull, sweepStaleTemps, unlinkQuiet, writeFileAtomic } from "./fsutil.ts";
+import { sweepStaleTemps, unlinkQuiet, writeFileAtomic } from "./fsutil.ts";
+import { directoryProblem, readTrusted } from "./trust.ts";
 
 export interface CacheEntry {
   key: string;
@@ -26,7 +29,35 @@ const ERASED_SUFFIX = ".erased.json";
 export const STALE_TEMP_MS = 60_000;
 
 export class TokenCache {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly debug: (message: string) => void = () => {},
+  ) {}
+
+  /** The cache in `dir`, or null (with a debug line) when that directory cannot be trusted. */
+  static open(dir: string, debug: (message: string) => void = () => {}): TokenCache | null {
+    let problem: string | null;
+    try {
+      problem = directoryProblem(dir);
+    } catch (err) {
+      problem = `cannot be examined (${(err as Error).message})`;
+    }
+    if (problem === null) return new TokenCache(dir, debug);
+    debug(`the token cache ${dir} ${problem}; not using it`);
+    return null;
+  }
+
+  /** The file's text; null when missing, unreadable or not to be trusted (said in the debug log). */
+  readText(file: string): string | null {
+    try {
+      const read = readTrusted(file);
+      if ("untrusted" in read) this.debug(`the cache file ${file} ${read.untrusted}; ignoring it`);
+      return "text" in read ? read.text : null;
+    } catch (err) {
+      this.debug(`cannot read the cache file ${file}: ${(err as Error).message}`);
+      return null;
+    }
+  }
 
   fileFor(key: string): string {
     return join(this.dir, sha256Hex(key).slice(0, 40) + ENTRY_SUFFIX);
@@ -38,7 +69,7 @@ export class TokenCache {
 
   read(key: string): CacheEntry | null {
     const file = this.fileFor(key);
-    const text = readTextOrNull(file);
+    const text = this.readText(file);
     if (text === null) return null;
     const entry = parseCacheEntry(text);
     if (entry === null || entry.key !== key || this.erased(entry)) {
@@ -65,7 +96,7 @@ export class TokenCache {
     for (const name of names) {
       if (!name.endsWith(ENTRY_SUFFIX)) continue;
       const path = join(this.dir, name);
-      const text = readTextOrNull(path);
+      const text = this.readText(path);
       if (text === null) continue;
       const entry = parseCacheEntry(text);
       if (entry === null || this.erased(entry)) unlinkQuiet(path);
@@ -95,7 +126,7 @@ export class TokenCache {
 
   /** Fetched before the host was last erased (`docker logout`). */
   private erased(entry: CacheEntry): boolean {
-    const text = readTextOrNull(this.erasedFile(entry.provider, entry.host));
+    const text = this.readText(this.erasedFile(entry.provider, entry.host));
     if (text === null) return false;
     try {
       const d = JSON.parse(text) as { provider?: unknown; host?: unknown; at?: unknown };
@@ -141,7 +172,7 @@ const FAILURE_SUFFIX = ".failure.json";
 /** Reads a remembered failure for `key`; null when none, expired, or unreadable. */
 export function readFailure(cache: TokenCache, key: string, now: number): RememberedFailure | null {
   const file = cache.fileFor(key).replace(ENTRY_SUFFIX, FAILURE_SUFFIX);
-  const text = readTextOrNull(file);
+  const text = cache.readText(file);
   if (text === null) return null;
   try {
     const d = JSON.parse(text) as Partial<RememberedFailure> & { key?: unknown };

@@ -8,6 +8,7 @@ import { APP_NAME, cacheDisabled, resolvePaths, type Env } from "./paths.ts";
 import { makeContext, makeLogger } from "./context.ts";
 import { version as packageVersion } from "../package.json" with { type: "json" };
 import { TokenCache } from "./cache.ts";
+import { killChildrenAtDeadlines } from "./children.ts";
 import { runAction } from "./helper.ts";
 import { isAction, unknownActionMessage, usageLine } from "./protocol/docker.ts";
 import { looksLikeKubeletRequest } from "./protocol/kubelet.ts";
@@ -121,6 +122,7 @@ export async function run(
   options: RunOptions = {},
 ): Promise<never> {
   const env: Env = options.env ?? process.env;
+  killChildrenAtDeadlines();
   const rawArgs = options.args ?? process.argv.slice(2);
   const verbose = rawArgs.includes("--verbose");
   const args = rawArgs.filter((a) => a !== "--verbose");
@@ -150,8 +152,8 @@ export async function run(
 
   const paths = resolvePaths(env, provider.manifest);
   const log = makeLogger(env, helperName, verbose);
-  const store = new CredentialStore(paths.configDir);
-  const cache = cacheDisabled(env, provider.manifest) ? null : new TokenCache(paths.cacheDir);
+  const store = new CredentialStore(paths.configDir, (m) => log.debug(m));
+  const cache = cacheDisabled(env, provider.manifest) ? null : TokenCache.open(paths.cacheDir, (m) => log.debug(m));
   const kubelet = async (stdin: string): Promise<never> => {
     const { runKubeletRequest } = await import("./kubelet.ts");
     const outcome = await runKubeletRequest(stdin, {
@@ -168,23 +170,25 @@ export async function run(
     out(outcome.stdout);
     return finish(outcome.exitCode);
   };
-  const input = async (): Promise<string | null> => {
+  // Docker reads a helper's errors on stdout; kubelet reads only a response there.
+  const input = async (report: (text: string) => void): Promise<string | null> => {
     try {
       return await readStdin();
     } catch (e) {
-      out((e as Error).message + "\n");
+      report(`${report === err ? `${helperName}: ` : ""}${(e as Error).message}\n`);
       return null;
     }
   };
 
   if (first !== undefined && KUBELET_SUBCOMMANDS.includes(first)) {
-    const stdin = await input();
+    const stdin = await input(err);
     return stdin === null ? finish(1) : kubelet(stdin);
   }
   if (first === undefined) {
     // Kubelet (or a CSI driver) may start us with no arguments and a request on stdin.
-    const stdin = process.stdin.isTTY ? "" : await input();
-    if (stdin !== null && looksLikeKubeletRequest(stdin)) return kubelet(stdin);
+    const stdin = process.stdin.isTTY ? "" : await input(err);
+    if (stdin === null) return finish(1);
+    if (looksLikeKubeletRequest(stdin)) return kubelet(stdin);
     out(usageLine(helperName) + "\n");
     return finish(1);
   }
@@ -201,7 +205,7 @@ export async function run(
 
   let stdin = "";
   if (first === "get" || first === "store" || first === "erase") {
-    const text = await input();
+    const text = await input(out);
     if (text === null) return finish(1);
     stdin = text;
     if (first === "get" && looksLikeKubeletRequest(stdin)) return kubelet(stdin);

@@ -57,9 +57,7 @@ export function parseConfig(text: string, path: string): Config {
   let timeoutSeconds: number | null = null;
   if (data.timeoutSeconds !== undefined) {
     const t = data.timeoutSeconds;
-    if (typeof t !== "number" || !Number.isFinite(t) || t <= 0 || t > 600) {
-      fail("timeoutSeconds must be a number of seconds between 0 and 600");
-    }
+    if (!isTimeoutSeconds(t)) fail(`timeoutSeconds must be a number of seconds between 0 and ${MAX_TIMEOUT_SECONDS}`);
     timeoutSeconds = t as number;
   }
 
@@ -100,6 +98,19 @@ export function checkSettingsKeys(config: Config, host: string, settings: Regist
       );
     }
   }
+}
+
+export const MAX_TIMEOUT_SECONDS = 600;
+
+/** A deadline in seconds, from the file or CCH_TIMEOUT: above 0, at most 600 (longer overflows timers). */
+export function isTimeoutSeconds(t: unknown): t is number {
+  return typeof t === "number" && Number.isFinite(t) && t > 0 && t <= MAX_TIMEOUT_SECONDS;
+}
+
+/** A value from the user, JSON-quoted and cut to a length safe to echo in a one-line message. */
+export function quoteShort(value: unknown, max = 64): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -2,7 +2,6 @@
 // A reader sees either the old file or the new one, never a torn write.
 
 import {
-  chmodSync,
   closeSync,
   fchmodSync,
   fsyncSync,
@@ -17,52 +16,90 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { randomHex } from "./hash.ts";
+import { isErrno } from "./errno.ts";
+import { directoryProblem, UntrustedError } from "./trust.ts";
+
+export { isErrno };
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
-/** Creates `dir` (and parents) and makes sure `dir` itself is 0700. */
+/**
+ * Creates `dir` (and missing parents) 0700, or makes sure an existing one can
+ * be trusted (ours or root's, writable by nobody else): throws UntrustedError
+ * otherwise. Never changes the mode of a directory it did not create.
+ */
 export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  const st = statSync(dir);
-  if ((st.mode & 0o077) !== 0) chmodSync(dir, PRIVATE_DIR_MODE);
+  const problem = directoryProblem(dir);
+  if (problem !== null) throw new UntrustedError(dir, problem);
+  try {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  } catch (err) {
+    throw fileError("create the directory", dir, err);
+  }
 }
 
+/**
+ * An fs error that names the file: Node's messages for write, fsync or
+ * rename name only the call ("ENOSPC: no space left on device, write").
+ * Keeps the errno code.
+ */
+export function fileError(action: string, path: string, err: unknown): Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  const reason = typeof code === "string" ? `${code}: ${describeCode(code, err)}` : String((err as Error)?.message ?? err);
+  return Object.assign(new Error(`cannot ${action} ${path}: ${reason}`), typeof code === "string" ? { code } : {});
+}
+
+function describeCode(code: string, err: unknown): string {
+  const message = String((err as Error)?.message ?? "");
+  // "ENOSPC: no space left on device, write '/x'" → "no space left on device"
+  const m = new RegExp(`^${code}: ([^,]+)`).exec(message);
+  return m ? m[1]! : message;
+}
+
+/**
+ * Writes `data` to a private temp file beside `path`, syncs it, then renames
+ * it over `path` (replacing a symbolic link there, never following it). On
+ * any failure the temp file is removed and the error names `path`.
+ */
 export interface AtomicWriteOptions {
   /** The file's mode (default 0600). */
   mode?: number;
   /**
-   * Make the directory private (0700) first. Default: for private files
-   * (no bits for group and others). A public file goes into a directory as
-   * it is (/etc/kubernetes), and so does a file in a directory the user
-   * chose the mode of (DOCKER_CONFIG): that one is only created, 0700, when missing.
+   * Make sure the directory is private (0700, ours) first. Default: for
+   * private files (no bits for group and others). A public file goes into a
+   * directory as it is (/etc/kubernetes), and so does a file in a directory
+   * the user chose the mode of (DOCKER_CONFIG): that one is only created,
+   * 0700, when missing.
    */
   privateDir?: boolean;
 }
 
-/** Writes `data` to a private temp file beside `path`, syncs it, then renames it over `path`. */
 export function writeFileAtomic(path: string, data: string, options: AtomicWriteOptions | number = {}): void {
   const { mode = PRIVATE_FILE_MODE, privateDir = (mode & 0o077) === 0 } =
     typeof options === "number" ? { mode: options } : options;
   if (privateDir) ensurePrivateDir(dirname(path));
   else mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
   const tmp = join(dirname(path), `.${randomHex(6)}.tmp`);
-  const fd = openSync(tmp, "wx", PRIVATE_FILE_MODE);
+  let fd: number;
   try {
-    writeSync(fd, data);
-    fchmodSync(fd, mode);
-    fsyncSync(fd);
+    // "wx": O_CREAT|O_EXCL, which never follows a symbolic link.
+    fd = openSync(tmp, "wx", PRIVATE_FILE_MODE);
   } catch (err) {
-    closeSync(fd);
-    unlinkQuiet(tmp);
-    throw err;
+    throw fileError("write", path, err);
   }
-  closeSync(fd);
   try {
+    try {
+      writeSync(fd, data);
+      fchmodSync(fd, mode);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (err) {
     unlinkQuiet(tmp);
-    throw err;
+    throw fileError("write", path, err);
   }
 }
 
@@ -85,9 +122,6 @@ export function unlinkQuiet(path: string): boolean {
   }
 }
 
-export function isErrno(err: unknown, code: string): boolean {
-  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === code;
-}
 
 /**
  * Removes temp files (`*.tmp`) older than `olderThanMs` from `dir`: what a

@@ -44,8 +44,12 @@ Environment:
   CCH_CONFIG_DIR           directory of the configuration file and saved credentials
   CCH_CACHE_DIR            token cache directory
   CCH_DISABLE_CACHE=true   do not cache tokens
-  CCH_TIMEOUT=<seconds>    deadline for getting a token (default 10)
+  CCH_TIMEOUT=<seconds>    deadline for getting a token (default 10, at most 600)
   CCH_DEBUG=true           debug log on stderr; CCH_LOG=<file> appends it to a file (0600)
+
+Endpoint overrides (settings such as endpoint, tokenEndpoint, impersonationEndpoint, and endpoint
+variables) receive your tokens and signed requests: point them only at hosts you trust. A file that
+another user owns or can write (configuration, saved logins, cache, log) is not used.
 
 ${title}:
 ${provider.manifest.helpText.replace(/\s+$/, "")}

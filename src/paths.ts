@@ -3,8 +3,8 @@
 
 import { join } from "node:path";
 import envPaths from "env-paths";
-import { EMPTY_CONFIG, parseConfig, type Config } from "./config.ts";
-import { readTextOrNull } from "./fsutil.ts";
+import { ConfigError, EMPTY_CONFIG, parseConfig, type Config } from "./config.ts";
+import { readTrusted, type TrustedRead } from "./trust.ts";
 import { parseBoolean, type Env } from "./env.ts";
 import type { Manifest } from "./provider.ts";
 
@@ -51,7 +51,19 @@ function expandHome(dir: string | undefined, env: Env): string | undefined {
   return dir;
 }
 
+/**
+ * Reads and parses the configuration file. One another user could write
+ * (it may point endpoints at their server) is a ConfigError. A symbolic
+ * link is followed (a mounted ConfigMap is one); the file it names is checked.
+ */
 export function loadConfig(path: string): Config {
-  const text = readTextOrNull(path);
-  return text === null ? { ...EMPTY_CONFIG, path } : parseConfig(text, path);
+  let read: TrustedRead;
+  try {
+    read = readTrusted(path, { follow: true });
+  } catch (err) {
+    throw new ConfigError(`configuration file ${path}: cannot be read (${(err as Error).message})`);
+  }
+  if ("missing" in read) return { ...EMPTY_CONFIG, path };
+  if ("untrusted" in read) throw new ConfigError(`configuration file ${path} ${read.untrusted}; not used`);
+  return parseConfig(read.text, path);
 }

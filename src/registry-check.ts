@@ -5,6 +5,7 @@
 
 import { parseWwwAuthenticate } from "./protocol/www-authenticate.ts";
 import type { RegistryHost } from "./registry.ts";
+import { readCapped } from "./body.ts";
 
 export interface RegistryVerdict {
   ok: boolean;
@@ -68,7 +69,9 @@ async function tryBase(
     await tokenRes.body?.cancel();
     return { ok: false, detail: `the registry's token endpoint refused the credential (HTTP ${tokenRes.status})` };
   }
-  const body = (await tokenRes.json().catch(() => null)) as { token?: unknown; access_token?: unknown } | null;
+  const body = (await readCapped(tokenRes)
+    .then((text) => JSON.parse(text) as unknown)
+    .catch(() => null)) as { token?: unknown; access_token?: unknown } | null;
   const token = typeof body?.token === "string" ? body.token : typeof body?.access_token === "string" ? body.access_token : null;
   if (!token) return { ok: false, detail: "the registry's token endpoint answered without a token" };
   const second = await fetch(`${base}/v2/`, { headers: { authorization: `Bearer ${token}` }, redirect: "manual", signal });

@@ -171,7 +171,12 @@ async function resolveCloud(target: Target, plan: Plan, deps: ResolveDeps): Prom
   const refreshUnderLock = (): Promise<Resolution> =>
     withLock(
       cache.lockFor(key),
-      { deadline: ctx.deadline, now: () => ctx.now().getTime() },
+      {
+        deadline: ctx.deadline,
+        now: () => ctx.now().getTime(),
+        // A read-only or full disk must not cost the answer.
+        withoutLock: (reason) => ctx.log.debug(`${target.host.key}: ${reason}; fetching the token without the lock`),
+      },
       async () => {
         const again = cache.read(key);
         const now = ctx.now().getTime();

@@ -1,12 +1,19 @@
 // Credentials saved by `store` (docker login, skopeo login). One JSON file,
 // 0600 in a 0700 directory, replaced atomically under a lock so concurrent
-// logins do not lose each other's entries. A corrupt file is treated as
-// empty (and replaced on the next write), never as a fatal error.
+// logins do not lose each other's entries.
+//
+// Nothing saved is ever lost: a file that cannot be read, parsed or trusted,
+// or that has a newer format version, is never overwritten: `store` and
+// `erase` fail with one line naming the file and what is wrong. One we
+// cannot trust (another user's) fails every command; one that does not
+// parse counts as no saved logins for `get` and `list` (a debug line).
+// Entries and fields this version does not know are written back as they were.
 
 import { dirname, join } from "node:path";
-import { readTextOrNull, sweepStaleTemps, writeFileAtomic } from "./fsutil.ts";
+import { sweepStaleTemps, writeFileAtomic } from "./fsutil.ts";
 import { STALE_TEMP_MS } from "./cache.ts";
 import { withLock } from "./lock.ts";
+import { directoryProblem, readTrusted } from "./trust.ts";
 
 export interface StoredCredential {
   /** The server URL exactly as the client gave it to `store`; `list` returns it. */
@@ -23,31 +30,60 @@ export interface StoredCredential {
 
 interface StoreFile {
   version: 1;
+  /** The entries this version understands. */
   credentials: Record<string, StoredCredential>;
+  /** The whole document as read, written back with only the changed entry replaced. */
+  raw: { credentials: Record<string, unknown> } & Record<string, unknown>;
 }
 
-const STORE_LOCK_WAIT_MS = 10_000;
+export type ParsedStore = { ok: true; file: StoreFile } | { ok: false; reason: string };
+
+export class StoreError extends Error {
+  override name = "StoreError";
+  /** The file is ours but does not parse (or is of a newer version): readers may go on without it. */
+  unreadable = false;
+}
+
+const FORMAT_VERSION = 1;
+// Generous: logins are rare, and each writer rewrites the whole file.
+const STORE_LOCK_WAIT_MS = 30_000;
+const STORE_POLL_MS = 50;
 
 export class CredentialStore {
   readonly path: string;
   private readonly lockPath: string;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly debug: (message: string) => void = () => {},
+    private readonly lockWaitMs = STORE_LOCK_WAIT_MS,
+  ) {
     this.path = join(dir, "credentials.json");
     this.lockPath = join(dir, "credentials.lock");
   }
 
   get(key: string): StoredCredential | null {
-    return this.read().credentials[key] ?? null;
+    return this.readLeniently().credentials[key] ?? null;
   }
 
   list(): Array<[string, StoredCredential]> {
-    return Object.entries(this.read().credentials);
+    return Object.entries(this.readLeniently().credentials);
+  }
+
+  /** For reading only: a file that does not parse counts as no saved logins (it is left as it is). */
+  private readLeniently(): StoreFile {
+    try {
+      return this.read();
+    } catch (err) {
+      if (!(err instanceof StoreError) || !err.unreadable) throw err;
+      this.debug(err.message);
+      return emptyStore();
+    }
   }
 
   async put(key: string, credential: StoredCredential): Promise<void> {
     await this.update((file) => {
-      file.credentials[key] = credential;
+      file.raw.credentials[key] = { ...credential };
       return true;
     });
   }
@@ -56,44 +92,74 @@ export class CredentialStore {
   async remove(key: string): Promise<boolean> {
     return this.update((file) => {
       if (!(key in file.credentials)) return false;
-      delete file.credentials[key];
+      delete file.raw.credentials[key];
       return true;
     });
   }
 
   private async update(change: (file: StoreFile) => boolean): Promise<boolean> {
-    return withLock(this.lockPath, { deadline: Date.now() + STORE_LOCK_WAIT_MS }, async () => {
-      sweepStaleTemps(dirname(this.path), STALE_TEMP_MS);
-      const file = this.read();
-      const changed = change(file);
-      if (changed) writeFileAtomic(this.path, JSON.stringify(file, null, 2) + "\n");
-      return changed;
-    });
+    return withLock(
+      this.lockPath,
+      {
+        deadline: Date.now() + this.lockWaitMs,
+        // Each writer rewrites the whole file: waiters poll gently, leaving the CPU to the one writing.
+        pollMs: STORE_POLL_MS,
+        waitingFor: `another process to update ${this.path}`,
+      },
+      async () => {
+        sweepStaleTemps(dirname(this.path), STALE_TEMP_MS);
+        const file = this.read();
+        const changed = change(file);
+        if (changed) writeFileAtomic(this.path, JSON.stringify({ ...file.raw, version: FORMAT_VERSION }, null, 2) + "\n");
+        return changed;
+      },
+    );
   }
 
   private read(): StoreFile {
-    const text = readTextOrNull(this.path);
-    return text === null ? emptyStore() : parseStoreFile(text);
+    const fail = (problem: string): never => {
+      throw new StoreError(`the saved credentials file ${this.path} ${problem}; nothing was read or changed`);
+    };
+    const dir = dirname(this.path);
+    const dirProblem = directoryProblem(dir);
+    if (dirProblem !== null) throw new StoreError(`the directory ${dir} ${dirProblem}; saved credentials are not used`);
+    let read;
+    try {
+      read = readTrusted(this.path);
+    } catch (err) {
+      return fail(`cannot be read (${(err as Error).message})`);
+    }
+    if ("missing" in read) return emptyStore();
+    if ("untrusted" in read) return fail(read.untrusted);
+    const parsed = parseStoreFile(read.text);
+    if (parsed.ok) return parsed.file;
+    const err = new StoreError(
+      `the saved credentials file ${this.path} ${parsed.reason} (fix it, or move it aside to start afresh); nothing was changed`,
+    );
+    err.unreadable = true;
+    throw err;
   }
 }
 
-/** Parses the store file; anything malformed yields an empty store. */
-export function parseStoreFile(text: string): StoreFile {
+/** Parses the store file; entries of a shape we do not know are kept in `raw` but not used. */
+export function parseStoreFile(text: string): ParsedStore {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    return emptyStore();
+    return { ok: false, reason: "is not valid JSON" };
   }
-  if (typeof data !== "object" || data === null) return emptyStore();
-  const { version, credentials } = data as { version?: unknown; credentials?: unknown };
-  if (version !== 1 || typeof credentials !== "object" || credentials === null || Array.isArray(credentials)) {
-    return emptyStore();
+  if (!isObject(data)) return { ok: false, reason: "is not a JSON object" };
+  const { version, credentials } = data;
+  if (typeof version === "number" && version > FORMAT_VERSION) {
+    return { ok: false, reason: `has format version ${version}, newer than this helper knows (${FORMAT_VERSION})` };
   }
+  if (version !== FORMAT_VERSION) return { ok: false, reason: `has no known format version (expected "version": 1)` };
+  if (!isObject(credentials)) return { ok: false, reason: `has no "credentials" object` };
   const out: Record<string, StoredCredential> = Object.create(null);
-  for (const [key, value] of Object.entries(credentials as Record<string, unknown>)) {
-    if (typeof value !== "object" || value === null) continue;
-    const { serverURL, username, secret, expiresAt } = value as Record<string, unknown>;
+  for (const [key, value] of Object.entries(credentials)) {
+    if (!isObject(value)) continue;
+    const { serverURL, username, secret, expiresAt } = value;
     if (typeof serverURL === "string" && typeof username === "string" && typeof secret === "string") {
       const credential: StoredCredential = { serverURL, username, secret };
       // Not a finite number: kept, but as expired, never as permanent.
@@ -102,9 +168,13 @@ export function parseStoreFile(text: string): StoreFile {
       out[key] = credential;
     }
   }
-  return { version: 1, credentials: out };
+  return { ok: true, file: { version: 1, credentials: out, raw: { ...data, credentials: { ...credentials } } } };
 }
 
 function emptyStore(): StoreFile {
-  return { version: 1, credentials: Object.create(null) };
+  return { version: 1, credentials: Object.create(null), raw: { credentials: {} } };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

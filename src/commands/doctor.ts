@@ -14,6 +14,7 @@ import { CredentialStore } from "../store.ts";
 import { isExpired, savedExpiry } from "../saved-token.ts";
 import { TokenCache } from "../cache.ts";
 import { checkRegistryAccepts } from "../registry-check.ts";
+import { quoteShort } from "../config.ts";
 
 type Status = "ok" | "fail" | "skip";
 interface Step {
@@ -52,7 +53,7 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
   }
   const parsed = parseServerUrl(raw);
   if (!parsed.ok) {
-    io.stderr(`${io.helperName} doctor: ${JSON.stringify(raw)} is not a registry host: ${parsed.reason}\n`);
+    io.stderr(`${io.helperName} doctor: ${quoteShort(withoutUserinfo(raw))} is not a registry host: ${parsed.reason}\n`);
     return 1;
   }
   const host = parsed.host;
@@ -68,8 +69,14 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
     steps.push({ step: "provider", status: "fail", detail: summarize(err), advice: "fix the configuration file" });
     return report();
   }
-  const store = new CredentialStore(paths.configDir);
-  const saved = store.get(host.key);
+  const store = new CredentialStore(paths.configDir, (m) => ctx.log.debug(m));
+  let saved;
+  try {
+    saved = store.get(host.key);
+  } catch (err) {
+    steps.push({ step: "provider", status: "fail", detail: summarize(err), advice: "fix the saved credentials file" });
+    return report();
+  }
   const savedUntil = saved ? savedExpiry(saved, io.provider) : null;
   // A saved cloud token past its expiry is not used: the cloud identity is.
   const stored = saved && !isExpired(saved, io.provider, Date.now()) ? saved : null;
@@ -141,7 +148,7 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
 
   let credential;
   try {
-    const cache = cacheDisabled(io.env, io.provider.manifest) ? null : new TokenCache(paths.cacheDir);
+    const cache = cacheDisabled(io.env, io.provider.manifest) ? null : TokenCache.open(paths.cacheDir, (m) => ctx.log.debug(m));
     const result = await resolveCredential(host, { provider: io.provider, store, cache, ctx });
     if (!result.found) {
       if (anonymous) {
@@ -184,6 +191,11 @@ export async function doctor(args: string[], io: CommandIo): Promise<number> {
       : { advice: "check that this identity may pull from the registry (its role or policy), and the registry's address" }),
   });
   return report();
+}
+
+/** The argument as it may be echoed: user information (a password, perhaps) masked. */
+export function withoutUserinfo(raw: string): string {
+  return raw.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/?#]*@/i, "$1…@");
 }
 
 function sourceText(source: string): string {

@@ -3,6 +3,8 @@
 // strictly: no extra fields, the request's apiVersion echoed, a valid
 // cacheKeyType, and cacheDuration as a Go duration string.
 
+import { quoteShort } from "../config.ts";
+import { firstDuplicateKey } from "../json-keys.ts";
 import { parseAuthority, type RegistryHost } from "../registry.ts";
 
 export const KUBELET_API_VERSIONS = [
@@ -56,6 +58,10 @@ export function parseKubeletRequest(
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     return { ok: false, message: "invalid CredentialProviderRequest on stdin: expected a JSON object" };
   }
+  const duplicate = firstDuplicateKey(stdin);
+  if (duplicate !== null) {
+    return { ok: false, message: `invalid CredentialProviderRequest on stdin: the key ${quoteShort(duplicate)} appears twice` };
+  }
   const d = { ...(data as Record<string, unknown>) };
   // A request with neither kind nor apiVersion (typed by hand to try a
   // provider) is read as a v1 request, and answered as one.
@@ -67,7 +73,7 @@ export function parseKubeletRequest(
   if (!(KUBELET_API_VERSIONS as readonly unknown[]).includes(d.apiVersion)) {
     return {
       ok: false,
-      message: `unsupported apiVersion ${JSON.stringify(d.apiVersion)} (expected one of ${KUBELET_API_VERSIONS.join(", ")})`,
+      message: `unsupported apiVersion ${quoteShort(d.apiVersion)} (expected one of ${KUBELET_API_VERSIONS.join(", ")})`,
     };
   }
   if (typeof d.image !== "string" || d.image.trim() === "") return { ok: false, message: "invalid request: image is required" };

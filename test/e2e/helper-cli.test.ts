@@ -46,7 +46,11 @@ describe("the four names of one binary", () => {
 
   test.each(HELPERS)("%s: version, --version, --help", async (h) => {
     const v = await runHelper(h, ["version"], "", t.env);
-    expect(v.stdout).toMatch(new RegExp(`^docker-credential-${h} \\(cloud-credential-helpers\\) \\d+\\.\\d+\\.\\d+ \\(commit [0-9a-f]{12}, bun \\d+\\.\\d+\\.\\d+\\)\\n$`));
+    expect(v.stdout).toMatch(
+      new RegExp(
+        `^docker-credential-${h} \\(cloud-credential-helpers\\) \\d+\\.\\d+\\.\\d+ \\(commit [0-9a-f]{12}, bun \\d+\\.\\d+\\.\\d+\\)\\n$`,
+      ),
+    );
     expect((await runHelper(h, ["--version"], "", t.env)).exitCode).toBe(0);
     const help = await runHelper(h, ["--help"], "", t.env);
     expect(help.exitCode).toBe(0);
@@ -67,7 +71,10 @@ describe("the four names of one binary", () => {
   test("a .env or bunfig.toml in the working directory (a docker build context) changes nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cch-cwd-"));
     try {
-      writeFileSync(join(dir, ".env"), `CCH_DEBUG=true\nCCH_CACHE_DIR=${join(dir, "stolen")}\nAWS_ENDPOINT_URL_ECR=http://127.0.0.1:9\n`);
+      writeFileSync(
+        join(dir, ".env"),
+        `CCH_DEBUG=true\nCCH_CACHE_DIR=${join(dir, "stolen")}\nAWS_ENDPOINT_URL_ECR=http://127.0.0.1:9\n`,
+      );
       writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
       writeFileSync(join(dir, "evil.ts"), 'process.stdout.write("EVIL");\n');
       await runHelper("gcr", ["store"], '{"ServerURL":"r.example.com","Username":"u","Secret":"s"}', t.env);
@@ -148,16 +155,20 @@ describe("store, get, erase, list", () => {
     expect(snapshot(t.configDir)).toBe(before);
   });
 
-  test("a corrupt store file is not fatal: get answers not found, store replaces it", async () => {
+  test("a corrupt store file: get answers not found and list nothing; store refuses and changes nothing", async () => {
     const { mkdirSync } = await import("node:fs");
     mkdirSync(t.configDir, { recursive: true });
-    writeFileSync(join(t.configDir, "credentials.json"), "\u0000corrupt{{");
+    const file = join(t.configDir, "credentials.json");
+    writeFileSync(file, "\u0000corrupt{{");
     expect((await runHelper("gcr", ["get"], "x.example.com", t.env)).stdout).toBe(NOT_FOUND);
     expect((await runHelper("gcr", ["list"], "", t.env)).stdout).toBe("{}\n");
-    expect((await runHelper("gcr", ["store"], '{"ServerURL":"x.example.com","Username":"u","Secret":"s"}', t.env)).exitCode).toBe(
-      0,
-    );
-    expect(JSON.parse((await runHelper("gcr", ["get"], "x.example.com", t.env)).stdout).Secret).toBe("s");
+    const store = await runHelper("gcr", ["store"], '{"ServerURL":"x.example.com","Username":"u","Secret":"s"}', t.env);
+    expect(store).toEqual({
+      stdout: `the saved credentials file ${file} is not valid JSON (fix it, or move it aside to start afresh); nothing was changed\n`,
+      stderr: "",
+      exitCode: 1,
+    });
+    expect(readFileSync(file, "utf8")).toBe("\u0000corrupt{{");
   });
 
   test("AWS_ECR_IGNORE_CREDS_STORAGE=true: ecr-login store and erase succeed without saving", async () => {

@@ -131,7 +131,9 @@ describe("fuzz: JSON inputs", () => {
       if (store.ok) expect(store.credentials.ServerURL.length).toBeGreaterThan(0);
       const kubelet = parseKubeletRequest(text);
       if (kubelet.ok) expect(kubelet.request.image.length).toBeGreaterThan(0);
-      expect(typeof parseStoreFile(text).credentials).toBe("object");
+      const parsedStore = parseStoreFile(text);
+      if (parsedStore.ok) expect(typeof parsedStore.file.credentials).toBe("object");
+      else expect(parsedStore.reason).not.toContain("\n");
       const entry = parseCacheEntry(text);
       if (entry) expect(Number.isFinite(entry.expiresAt)).toBe(true);
       try {

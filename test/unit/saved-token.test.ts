@@ -205,8 +205,9 @@ describe("the store file stays readable by the previous release", () => {
         },
       }),
     );
-    expect(parsed.credentials.a).toEqual({ serverURL: "a", username: "u", secret: "s" });
-    expect(parsed.credentials.b!.expiresAt).toBe(0);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(parsed.file.credentials.a).toEqual({ serverURL: "a", username: "u", secret: "s" });
+    expect(parsed.file.credentials.b!.expiresAt).toBe(0);
   });
 });
 

@@ -27,22 +27,49 @@ describe("CredentialStore", () => {
     expect(store.get("reg.example.com")).toBeNull();
   });
 
-  test("a corrupt file is discarded, not fatal, and replaced on the next write", async () => {
+  test("a file that cannot be parsed, or has a newer version, is never overwritten; readers go on without it", async () => {
     const store = new CredentialStore(dir);
-    writeFileSync(store.path, "{not json");
-    expect(store.get("x")).toBeNull();
-    expect(store.list()).toEqual([]);
-    await store.put("x", { serverURL: "x", username: "u", secret: "s" });
-    expect(store.get("x")?.username).toBe("u");
+    for (const [text, problem] of [
+      ["{not json", "is not valid JSON"],
+      ['{"version":2,"credentials":{}}', "has format version 2, newer than this helper knows (1)"],
+      ["[]", "is not a JSON object"],
+    ] as const) {
+      writeFileSync(store.path, text, { mode: 0o600 });
+      const message = `the saved credentials file ${store.path} ${problem}`;
+      // Readers go on without it; writers refuse.
+      expect(store.get("x")).toBeNull();
+      expect(store.list()).toEqual([]);
+      await expect(store.put("x", { serverURL: "x", username: "u", secret: "s" })).rejects.toThrow(message);
+      await expect(store.remove("x")).rejects.toThrow(message);
+      expect(readFileSync(store.path, "utf8")).toBe(text);
+    }
+  });
+
+  test("entries and fields this version does not know are written back as they were", async () => {
+    const store = new CredentialStore(dir);
+    const other = { serverURL: "b", username: "u", secret: "s", expiresAt: 123 };
+    writeFileSync(
+      store.path,
+      JSON.stringify({ version: 1, extra: { keep: true }, credentials: { b: other, c: { username: 1 } } }),
+      { mode: 0o600 },
+    );
+    expect(store.list().map(([k]) => k)).toEqual(["b"]);
+    await store.put("a", { serverURL: "a", username: "u", secret: "s" });
+    const after = JSON.parse(readFileSync(store.path, "utf8"));
+    expect(after).toEqual({
+      version: 1,
+      extra: { keep: true },
+      credentials: { b: other, c: { username: 1 }, a: { serverURL: "a", username: "u", secret: "s" } },
+    });
   });
 
   test("foreign shapes are ignored entry by entry", () => {
-    expect(parseStoreFile('{"version":2,"credentials":{}}').credentials).toEqual({});
-    expect(parseStoreFile("[]").credentials).toEqual({});
+    expect(parseStoreFile('{"version":2,"credentials":{}}').ok).toBe(false);
+    expect(parseStoreFile("[]").ok).toBe(false);
     const f = parseStoreFile(
       '{"version":1,"credentials":{"a":{"serverURL":"a","username":"u","secret":"s"},"b":{"username":1}}}',
     );
-    expect(Object.keys(f.credentials)).toEqual(["a"]);
+    expect(f.ok && Object.keys(f.file.credentials)).toEqual(["a"]);
   });
 
   test("concurrent writers do not lose each other's entries", async () => {

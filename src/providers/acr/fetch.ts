@@ -24,6 +24,7 @@ import { jwtClaims, jwtExpiry, jwtStringClaim } from "../../jwt.ts";
 import { CLOUD_NAMES, cloudsOfIssuer, crossCloudMessage } from "./cloud.ts";
 import type { AzureCloud } from "./hosts.ts";
 import { managedIdentityEndpoint } from "./managed-identity.ts";
+import { readCapped } from "../../body.ts";
 
 export const ACR_USERNAME = "00000000-0000-0000-0000-000000000000";
 const MAX_BODY = 256 * 1024;
@@ -148,8 +149,7 @@ async function exchange(challenge: AcrChallenge, entra: EntraToken, login: strin
 
 async function readBody(res: Response, ctx: Context): Promise<string> {
   try {
-    const text = await res.text();
-    return text.length > MAX_BODY ? text.slice(0, MAX_BODY) : text;
+    return await readCapped(res, MAX_BODY, { truncate: true });
   } catch (err) {
     throw networkError("the token exchange answer was cut short", err, ctx);
   }
@@ -196,7 +196,7 @@ async function machineCloud(ctx: Context): Promise<AzureCloud | null> {
   const url = new URL("/metadata/instance/compute/azEnvironment?api-version=2021-02-01&format=text", mi.endpoint);
   try {
     const res = await fetch(url, { headers: { Metadata: "true" }, redirect: "manual", signal: ctx.signal });
-    const text = (await res.text()).trim().toLowerCase().slice(0, 64);
+    const text = (await readCapped(res, 1024, { truncate: true })).trim().toLowerCase().slice(0, 64);
     return res.ok ? (AZ_ENVIRONMENTS[text] ?? null) : null;
   } catch {
     return null;

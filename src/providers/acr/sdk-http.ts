@@ -14,6 +14,7 @@
 // so string bodies are all it needs to carry.
 
 import type { ClientSecretCredentialOptions, ManagedIdentityCredentialClientIdOptions } from "@azure/identity";
+import { readCapped } from "../../body.ts";
 
 type HttpClient = NonNullable<ManagedIdentityCredentialClientIdOptions["httpClient"]>;
 type PipelineRequest = Parameters<HttpClient["sendRequest"]>[0];
@@ -104,8 +105,7 @@ export function recordingHttpClient(log: AnswerLog, signal: AbortSignal): HttpCl
           redirect: "manual",
           signal: controller.signal,
         });
-        const text = await res.text();
-        const bodyAsText = text.length > MAX_BODY ? text.slice(0, MAX_BODY) : text;
+        const bodyAsText = await readCapped(res, MAX_BODY, { truncate: true });
         recordAnswer(log, res.status, res.headers.get("content-type"), bodyAsText);
         return { request, status: res.status, headers: toHttpHeaders(res.headers), bodyAsText };
       } finally {

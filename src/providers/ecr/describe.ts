@@ -7,6 +7,7 @@ import type { Context, IdentityReport, IdentitySource, Target } from "../../prov
 import type { EcrTarget } from "./hosts.ts";
 import { planEcr, type EcrPlan } from "./plan.ts";
 import { readSettings } from "./settings.ts";
+import { readCapped } from "../../body.ts";
 
 const PROBE_MS = 1000;
 
@@ -62,14 +63,14 @@ export const probeInstanceMetadata: MetadataProbe = async (endpoint, timeoutMs) 
     signal,
   });
   if (!session.ok) return null;
-  const token = await session.text();
+  const token = await readCapped(session);
   const roles = await fetch(`${endpoint}/latest/meta-data/iam/security-credentials/`, {
     headers: { "x-aws-ec2-metadata-token": token },
     signal,
   });
   if (roles.status === 404) return { role: null };
   if (!roles.ok) return null;
-  const first = (await roles.text()).split("\n")[0]?.trim() ?? "";
+  const first = (await readCapped(roles)).split("\n")[0]?.trim() ?? "";
   // A role name is [\w+=,.@-]; anything else is not what we asked for.
   return { role: /^[\w+=,.@-]{1,128}$/.test(first) ? first : null };
 };

@@ -9,6 +9,7 @@ import type { Context, IdentityReport, IdentitySource } from "../../provider.ts"
 import { describeGcloudAccount, metadataBaseUrl, readCredentialFile, wellKnownAdcFile, type GcrPlan } from "./plan.ts";
 import { checkMetadataServer, PROBE_TIMEOUT_MS } from "./metadata.ts";
 import { podOptedIn, workloadConfig, WORKLOAD_ENV } from "./workload.ts";
+import { readCapped } from "../../body.ts";
 
 export const SOURCE_NAMES = {
   env: "GOOGLE_APPLICATION_CREDENTIALS",
@@ -125,7 +126,7 @@ async function defaultAccountEmail(baseUrl: string, ctx: Context): Promise<strin
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(limit)]),
       redirect: "error",
     });
-    const text = (await res.text()).trim();
+    const text = (await readCapped(res)).trim();
     return res.ok && /^[^\s@]+@[^\s@]+$/.test(text) && text.length < 320 ? text : null;
   } catch {
     return null;

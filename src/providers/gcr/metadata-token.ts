@@ -8,6 +8,7 @@
 import { ProviderError, type Context } from "../../provider.ts";
 import { scrub } from "./errors.ts";
 import type { AccessToken } from "./plan.ts";
+import { BodyTooLargeError, readCapped } from "../../body.ts";
 
 const TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token";
 const MAX_BODY_BYTES = 1 << 16;
@@ -49,8 +50,9 @@ async function attemptOnce(baseUrl: string, where: string, ctx: Context): Promis
       signal: ctx.signal,
       redirect: "error",
     });
-    text = await res.text();
+    text = await readCapped(res, MAX_BODY_BYTES);
   } catch (err) {
+    if (err instanceof BodyTooLargeError) return fail(err.message);
     if (ctx.signal.aborted) return fail("no answer before the deadline");
     const code = (err as { code?: unknown } | null)?.code;
     return fail(typeof code === "string" && code ? code : scrub(String(err), 120), true);

@@ -5,6 +5,7 @@
 // which carries a credential, to wherever they point.
 
 import { ProviderError, type Context } from "../../provider.ts";
+import { readCapped } from "../../body.ts";
 import { describeGoogleError, scrub } from "./errors.ts";
 import type { AccessToken } from "./plan.ts";
 
@@ -67,14 +68,8 @@ export async function requestAccessToken(req: TokenRequest, ctx: Context): Promi
 }
 
 async function readLimited(res: Response): Promise<string> {
-  const length = Number(res.headers.get("content-length") ?? "0");
-  if (length > MAX_BODY_BYTES) {
-    await res.body?.cancel();
-    throw new ProviderError(`the answer is too large (${length} bytes)`);
-  }
-  const text = await res.text();
-  if (text.length > MAX_BODY_BYTES) throw new ProviderError(`the answer is too large (${text.length} bytes)`);
-  return text;
+  // Read while counting: a server that never stops talking costs 1 MiB, not memory without end.
+  return readCapped(res, MAX_BODY_BYTES);
 }
 
 export function hostOf(url: string): string {

@@ -13,6 +13,7 @@ import { okeSessionAuth } from "./oke.ts";
 import { metadataWaitCapMs } from "./platform.ts";
 import { checkEndpoint, federationOverride, metadataBaseUrl } from "./settings.ts";
 import { resourcePrincipalV11, RPT_PATH_DEFAULT } from "./resource-principal-v1.ts";
+import { readCapped } from "../../body.ts";
 
 /** No identity found in automatic mode: not looked for again, for this identity, for this long. */
 const NO_IDENTITY_RECUR_MS = 60_000;
@@ -174,7 +175,7 @@ async function metadataText(
     if (isAbort(err)) throw new ProviderError(`the instance metadata service (${url}) did not answer within ${seconds(ms)}`);
     throw new ProviderError(`the instance metadata service (${url}) is unreachable: ${reason(err)}`);
   }
-  const text = (await res.text().catch(() => "")).trim().toLowerCase();
+  const text = (await readCapped(res).catch(() => "")).trim().toLowerCase();
   if (res.status !== 200) throw new ProviderError(`the instance metadata service answered HTTP ${res.status} for ${url}`);
   if (!shape.test(text)) throw new ProviderError(`the instance metadata service returned no ${what} at ${url}`);
   return text;

@@ -12,6 +12,7 @@ import type { OcirHost } from "./hosts.ts";
 import { choosePlan, okeWorkloadEnv, resourcePrincipalEnv, type NodePlan, type OciPlan } from "./plan.ts";
 import { metadataWaitCapMs } from "./platform.ts";
 import { metadataBaseUrl, proxymuxUrl, readSettings, type OciSettings } from "./settings.ts";
+import { readCapped } from "../../body.ts";
 
 export const SOURCE = {
   config: "OCI configuration file",
@@ -138,7 +139,7 @@ async function instanceSource(ctx: Context): Promise<IdentitySource> {
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(limit)]),
       redirect: "manual",
     });
-    const text = (await res.text()).trim().toLowerCase();
+    const text = (await readCapped(res)).trim().toLowerCase();
     if (res.status !== 200 || !/^[a-z0-9-]{2,64}$/.test(text)) {
       return { name: SOURCE.instance, found: false, detail: `${url} answered HTTP ${res.status} without a region` };
     }

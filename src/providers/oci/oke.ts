@@ -30,6 +30,7 @@ import type { AuthenticationDetailsProvider as AuthProvider } from "oci-common";
 import { isAbort, reason } from "./errors.ts";
 import { fetchSignal, remainingMs, seconds } from "./deadline.ts";
 import { kubernetesCaFile, proxymuxUrl } from "./settings.ts";
+import { BodyTooLargeError, readCapped } from "../../body.ts";
 
 const PATH = "/resourcePrincipalSessionTokens";
 const MAX_BODY_BYTES = 1 << 20;
@@ -79,8 +80,9 @@ export async function okeSessionAuth(req: OkeExchange, ctx: Context): Promise<Au
       // Public roots plus the cluster's CA, as the SDK's https.Agent has it.
       tls: { ca: [...rootCertificates, ca] },
     });
-    body = await res.text();
+    body = await readCapped(res, MAX_BODY_BYTES);
   } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new ProviderError(`${err.message}`);
     if (isAbort(err)) throw new ProviderError(`the OKE proxymux (${url}) did not answer within ${seconds(ms)}`);
     throw new ProviderError(`cannot reach the OKE proxymux at ${url}: ${reason(err)}`);
   }

@@ -10,6 +10,7 @@ import type { AuthProvider } from "./auth.ts";
 import { isAbort, reason, statusError } from "./errors.ts";
 import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
 
+import { BodyTooLargeError, readCapped } from "../../body.ts";
 
 export const TOKEN_PATH = "/20180419/docker/token";
 export const USERNAME = "BEARER_TOKEN";
@@ -53,8 +54,9 @@ export async function requestToken(
   try {
     // No redirects: the signature is for this host, and so is the token.
     res = await fetch(req.url, { method: "GET", headers, redirect: "manual", signal: fetchSignal(ctx, ms) });
-    body = await res.text();
+    body = await readCapped(res, MAX_BODY_BYTES);
   } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new ProviderError(`${err.message}`);
     if (isAbort(err)) throw new ProviderError(`${req.url} did not answer within ${seconds(ms)}`);
     throw new ProviderError(`cannot reach ${req.url}: ${reason(err)}`);
   }

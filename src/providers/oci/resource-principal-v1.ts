@@ -16,6 +16,7 @@
 // from auth.ts, so this file knows only the two calls.
 
 import type * as OciCommon from "oci-common";
+import { readCapped } from "../../body.ts";
 import { generateKeyPair } from "node:crypto";
 import { promisify } from "node:util";
 import { ProviderError, type Context } from "../../provider.ts";
@@ -96,7 +97,7 @@ async function signedCall(
   try {
     // No redirects: the signature is for this host.
     res = await fetch(url, { method, headers, body, redirect: "manual", signal });
-    text = await res.text();
+    text = await readCapped(res);
   } catch (err) {
     if (signal.aborted) throw new ProviderError(`resource principal 1.1: ${who} (${url}) did not answer within ${seconds(ms)}`);
     throw new ProviderError(`resource principal 1.1: cannot reach ${who} at ${url}: ${summarize(err)}`);
