@@ -417,7 +417,8 @@ try {
     rmSync(env.CCH_CACHE_DIR!, { recursive: true, force: true });
     const before = calls();
     const t0 = performance.now();
-    const done = await Promise.all(
+    // Every process ends before a failure is reported: none is left writing into the temp dir.
+    const settled = await Promise.allSettled(
       Array.from({ length: 32 }, async () => {
         const p = Bun.spawn([bin, "get"], { stdin: new Blob([host]), env: { ...env, ...extra }, stdout: "pipe", stderr: "pipe" });
         const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
@@ -425,6 +426,9 @@ try {
         return performance.now() - t0;
       }),
     );
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    const done = settled.map((r) => (r as PromiseFulfilledResult<number>).value);
     done.sort((a, b) => a - b);
     const n = calls() - before;
     rows.push([
