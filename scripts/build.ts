@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { HELPER_NAMES } from "../src/providers/index.ts";
+import { COMPILE_FLAGS } from "./compile-flags.ts";
 
 export const TARGETS = ["linux-x64", "linux-arm64", "darwin-arm64"] as const;
 type Target = (typeof TARGETS)[number];
@@ -55,15 +56,7 @@ function compile(outdir: string, target: Target | null): string {
     process.execPath,
     "build",
     "--compile",
-    "--minify",
-    "--bytecode",
-    "--format=esm",
-    "--splitting",
-    // A compiled Bun program otherwise reads .env and bunfig.toml from the
-    // working directory: a repository's .env could then point us at another
-    // endpoint (AWS_ENDPOINT_URL_ECR, AZURE_AUTHORITY_HOST…) during docker build.
-    "--no-compile-autoload-dotenv",
-    "--no-compile-autoload-bunfig",
+    ...COMPILE_FLAGS,
     `--define=BUILD_COMMIT=${JSON.stringify(gitCommit())}`,
     ...(target ? [`--target=bun-${target}`] : []),
     "src/main.ts",

@@ -1,7 +1,7 @@
 // argv / argv0 → command. The only module that touches process.*: everything
 // below gets its environment, clock, streams and paths passed in.
 
-import { readSync } from "node:fs";
+import { readSync, writeSync } from "node:fs";
 import { basename } from "node:path";
 import { isErrno } from "./fsutil.ts";
 import { APP_NAME, cacheDisabled, resolvePaths, type Env } from "./paths.ts";
@@ -60,6 +60,33 @@ export async function readStdin(limit = MAX_STDIN_BYTES): Promise<string> {
 }
 
 export class InputTooLarge extends Error {}
+
+/** Descriptors whose output has gone to process.stdout/stderr: the rest follows, in order. */
+const streamed = new Set<1 | 2>();
+
+/**
+ * Writes to stdout (1) or stderr (2) with plain write(2) calls. The first use
+ * of process.stdout builds a stream and loads Bun's stream machinery: MiBs of
+ * RSS and milliseconds on every start. A descriptor that is non-blocking and
+ * full (EAGAIN) gets the rest through the stream; a reader that has gone
+ * away (EPIPE) gets nothing.
+ */
+export function writeOut(fd: 1 | 2, text: string): void {
+  const stream = () => (fd === 1 ? process.stdout : process.stderr);
+  if (streamed.has(fd)) {
+    stream().write(text);
+    return;
+  }
+  let rest = Buffer.from(text);
+  try {
+    while (rest.length > 0) rest = rest.subarray(writeSync(fd, rest));
+  } catch (err) {
+    if (isErrno(err, "EPIPE")) return;
+    if (!isErrno(err, "EAGAIN")) throw err;
+    streamed.add(fd);
+    stream().write(rest);
+  }
+}
 
 /** Lazily loaded subcommands shared by every helper; each lives in src/commands/. */
 export const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {
@@ -126,11 +153,12 @@ export async function run(
   const rawArgs = options.args ?? process.argv.slice(2);
   const verbose = rawArgs.includes("--verbose");
   const args = rawArgs.filter((a) => a !== "--verbose");
-  const out = (text: string) => process.stdout.write(text);
-  const err = (text: string) => process.stderr.write(text);
+  const out = (text: string) => writeOut(1, text);
+  const err = (text: string) => writeOut(2, text);
   const finish = async (code: number): Promise<never> => {
-    // Let stdout drain before exiting: docker and kubelet read it through a pipe.
-    await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+    // Output that went through a stream drains before we exit: docker and
+    // kubelet read it through a pipe.
+    if (streamed.has(1)) await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
     process.exit(code);
   };
 
