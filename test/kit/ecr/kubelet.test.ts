@@ -37,7 +37,6 @@ const passwordOf = (stdout: string) => decodeStrict(stdout, V1).auth[HOST]!.pass
 
 describe("kubelet service-account-token mode", () => {
   const tokenA = saToken("team-a", "puller", "uid-a", "1");
-  const tokenB = saToken("team-b", "puller", "uid-b", "2");
 
   test("round trip: the pod's token is exchanged for the annotated role, the answer passes kubelet's strict decoding", async () => {
     const t = env();

@@ -65,8 +65,6 @@ describe("metadata server (docker get)", () => {
   afterAll(() => md.stop());
   beforeEach(() => apply(md, { name: "ok", mode: "ok", says: /./ }));
 
-  const get = (t: GcrTestEnv) =>
-    runCommand([BIN(), "get"], "gcr.io", { ...t.env, CCH_TIMEOUT: "2" }, { timeoutMs: HARNESS_KILL_MS });
   const env = () => makeGcrEnv({ GCE_METADATA_HOST: md.host, METADATA_SERVER_DETECTION: "assume-present" });
 
   test("a slow answer within the deadline is a success", async () => {
