@@ -8,7 +8,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { CLOUDS } from "./clouds.ts";
-import { ageCache, cached, FAULT_DEADLINE_S, FAULTS, get, HARNESS_KILL_MS, secretOf, useCloud } from "./kit.ts";
+import { ageCache, cached, FAULT_DEADLINE_S, FAULTS, get, HARNESS_KILL_MS, secretOf, useClouds } from "./kit.ts";
 import type { RunResult } from "../support/env.ts";
 
 const MINUTE = 60_000;
@@ -19,17 +19,16 @@ function expectOneLineError(r: RunResult, title: string): void {
   expect(r.stdout.endsWith("\n") && !r.stdout.trimEnd().includes("\n")).toBe(true);
 }
 
-for (const starter of CLOUDS) {
-  describe(`${starter.name}: faults`, () => {
-    const use = useCloud(starter);
+const clouds = useClouds(CLOUDS);
 
-    test.each(FAULTS)(
-      "%s: on a cold cache one line naming it, exit 1, nothing cached; a valid cached token is served; an expired one never",
-      async (fault) => {
-        const c = use.cloud;
-        const cold = use.env({ CCH_TIMEOUT: String(FAULT_DEADLINE_S) });
-        const valid = use.env({ CCH_TIMEOUT: "1" });
-        const expired = use.env({ CCH_TIMEOUT: "1" });
+describe("faults, every cloud at once", () => {
+  test.each(FAULTS)(
+    "%s: on a cold cache one line naming it, exit 1, nothing cached; a valid cached token is served; an expired one never",
+    (fault) =>
+      clouds.each(async (c, env) => {
+        const cold = env({ CCH_TIMEOUT: String(FAULT_DEADLINE_S) });
+        const valid = env({ CCH_TIMEOUT: "1" });
+        const expired = env({ CCH_TIMEOUT: "1" });
         const seeded = [
           secretOf(c, await get(c, valid, { CCH_TIMEOUT: "20" })),
           secretOf(c, await get(c, expired, { CCH_TIMEOUT: "20" })),
@@ -53,8 +52,7 @@ for (const starter of CLOUDS) {
         expect(refused.stdout).not.toContain(seeded[1]!);
         // Each of the three reached the cloud: the refresh was tried, not skipped.
         expect(c.calls()).toBeGreaterThanOrEqual(2 + 3);
-      },
-      HARNESS_KILL_MS + 20_000,
-    );
-  });
-}
+      }),
+    HARNESS_KILL_MS + 20_000,
+  );
+});

@@ -107,6 +107,30 @@ export function useCloud(starter: CloudStarter): { readonly cloud: Cloud; env(ex
   };
 }
 
+/**
+ * All four clouds for a file, for scenarios that wait on deadlines: started
+ * before the tests, reset after each, stopped after them all. `each(fn)` runs
+ * `fn` for every cloud at once (each has its own fakes, so a slow or silent
+ * cloud costs one deadline for the four, not four) and fails naming every
+ * cloud whose run failed.
+ */
+export function useClouds(starters: readonly CloudStarter[]): {
+  each(fn: (c: Cloud, env: (extra?: Record<string, string>) => TestEnv) => Promise<void>): Promise<void>;
+} {
+  const uses = starters.map((s) => useCloud(s));
+  return {
+    async each(fn) {
+      const results = await Promise.allSettled(uses.map((u) => fn(u.cloud, (extra) => u.env(extra))));
+      const failed = results.flatMap((r, i) =>
+        r.status === "rejected"
+          ? [`${starters[i]!.name}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`]
+          : [],
+      );
+      if (failed.length) throw new Error(failed.join("\n\n"));
+    },
+  };
+}
+
 /** A docker `get` of the cloud's host, killed if it outlives the harness limit. */
 export function get(c: Cloud, t: TestEnv, extra: Record<string, string> = {}): Promise<RunResult> {
   return runHelper(c.name, ["get"], c.host, { ...t.env, ...extra }, { timeoutMs: HARNESS_KILL_MS });

@@ -5,18 +5,18 @@
 // debug log. scripts/scan-logs.ts does the same over the whole suite, for the
 // secrets that crossed stdin/stdout; this one also knows what the fakes hold.
 
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { RunResult } from "../support/env.ts";
 import { CLOUDS } from "./clouds.ts";
-import { ageCache, askAsKubelet, debugLog, FAULTS, get, kubeletRequest, useCloud } from "./kit.ts";
+import { ageCache, askAsKubelet, debugLog, FAULTS, get, kubeletRequest, useClouds } from "./kit.ts";
 
-for (const starter of CLOUDS) {
-  describe(`${starter.name}: secret scan`, () => {
-    const use = useCloud(starter);
+const clouds = useClouds(CLOUDS);
 
-    test("no secret of the run in stderr, in an error on stdout, or in the debug log", async () => {
-      const c = use.cloud;
-      const t = use.env({ CCH_DEBUG: "1" });
+test(
+  "every cloud at once: no secret of the run in stderr, in an error on stdout, or in the debug log",
+  () =>
+    clouds.each(async (c, env) => {
+      const t = env({ CCH_DEBUG: "1" });
       const runs: RunResult[] = [];
       const run = async (p: Promise<RunResult>) => {
         const r = await p;
@@ -50,6 +50,6 @@ for (const starter of CLOUDS) {
         secrets.filter((s) => text.includes(s)).map((s) => `${where}: ${s.slice(0, 6)}… (${s.length} chars)`),
       );
       expect(leaks).toEqual([]);
-    }, 120_000);
-  });
-}
+    }),
+  120_000,
+);
