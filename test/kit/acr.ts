@@ -92,6 +92,12 @@ export const acr: CloudStarter = {
           w.acr.fixedRefreshToken = token;
         },
         calls: () => [...apps.values()].reduce((n, app) => n + (w.entra.byClient[app] ?? 0), 0),
+        tokenAttributes: {
+          serviceAccountTokenAudience: "api://AzureADTokenExchange",
+          cacheType: "ServiceAccount",
+          requireServiceAccount: true,
+          requiredServiceAccountAnnotationKeys: [CLIENT_ID_KEY, TENANT_ID_KEY],
+        },
       },
     };
   },

@@ -66,6 +66,12 @@ export const ecr: CloudStarter = {
           fake.fixedPassword = token;
         },
         calls: () => fake.count("sts"),
+        tokenAttributes: {
+          serviceAccountTokenAudience: "sts.amazonaws.com",
+          cacheType: "ServiceAccount",
+          requireServiceAccount: false,
+          optionalServiceAccountAnnotationKeys: [ROLE_ANNOTATION],
+        },
       },
     };
   },

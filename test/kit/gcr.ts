@@ -75,6 +75,13 @@ export const gcr: CloudStarter = {
           sts.fixedToken = token;
         },
         calls: () => sts.exchangeCalls,
+        tokenAttributes: {
+          // A placeholder the operator fills in with the cluster's workload identity pool.
+          serviceAccountTokenAudience: "PROJECT_ID.svc.id.goog",
+          cacheType: "ServiceAccount",
+          requireServiceAccount: false,
+          optionalServiceAccountAnnotationKeys: Object.keys(OPT_IN),
+        },
       },
     };
   },

@@ -68,6 +68,8 @@ export interface Cloud {
     echo(token: string): void;
     /** Exchanges of a pod's token so far (one per service account on a cold cache). */
     calls(): number;
+    /** What `configure kubelet --service-account-tokens` asks kubelet for (its tokenAttributes). */
+    tokenAttributes: Record<string, unknown>;
   };
 }
 

@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { decodeStrict, kubeletMatches } from "../support/kubelet.ts";
 import { CLOUDS } from "./clouds.ts";
-import { askAsKubelet, cached, KUBELET_V1, kubeletRequest, useCloud, type Cloud } from "./kit.ts";
+import { askAsKubelet, bin, cached, KUBELET_V1, kubeletRequest, runCommand, useCloud, type Cloud } from "./kit.ts";
 import type { RunResult } from "../support/env.ts";
 
 function passwordOf(c: Cloud, r: RunResult): string {
@@ -75,6 +75,16 @@ for (const starter of CLOUDS) {
       expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
       expect(r.stderr).not.toContain(sa.token);
       expect(cached(t)).toEqual([]);
+    });
+
+    test("configure kubelet --service-account-tokens asks kubelet for the cloud's audience and annotations", async () => {
+      const c = use.cloud;
+      const t = use.env();
+      const r = await runCommand([bin(c), "configure", "kubelet", "--service-account-tokens", "--format", "json"], "", t.env);
+      expect(r.exitCode).toBe(0);
+      const [entry] = JSON.parse(r.stdout).providers;
+      expect(entry.name).toBe(`docker-credential-${c.name}`);
+      expect(entry.tokenAttributes).toEqual(c.pod.tokenAttributes);
     });
   });
 }

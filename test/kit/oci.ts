@@ -106,6 +106,12 @@ export const oci: CloudStarter = {
           ocir.fixedToken = token;
         },
         calls: () => proxymux.tokens.length,
+        // OKE's audience; no annotation: the proxymux knows the workload from the token.
+        tokenAttributes: {
+          serviceAccountTokenAudience: "https://kubernetes.default.svc.cluster.local",
+          cacheType: "ServiceAccount",
+          requireServiceAccount: false,
+        },
       },
     };
   },

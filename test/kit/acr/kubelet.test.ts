@@ -8,7 +8,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DIST, runCommand, runHelper, type TestEnv } from "../../support/env.ts";
+import { DIST, runHelper, type TestEnv } from "../../support/env.ts";
 import { decodeStrict, kubeletMatches, runAsKubelet } from "../../support/kubelet.ts";
 import { expectCredential, NULL_GUID } from "../../acr/support/expect.ts";
 import { TENANT } from "../../acr/support/fakes.ts";
@@ -127,22 +127,5 @@ describe("kubelet service-account-token mode through the built binary", () => {
       expect(r.stderr.split("\n")).toEqual([expect.any(String), ""]);
     }
     expect(w.entra.total() + w.mi.total() + w.acr.total() + w.thief.total()).toBe(0);
-  });
-
-  test("configure kubelet --service-account-tokens asks for the Entra ID audience and both annotations", async () => {
-    nodeEnv();
-    const r = await runCommand(
-      [join(DIST, "docker-credential-acr"), "configure", "kubelet", "--service-account-tokens", "--format", "json"],
-      "",
-      t.env,
-    );
-    expect(r.exitCode).toBe(0);
-    const [entry] = JSON.parse(r.stdout).providers;
-    expect(entry.name).toBe("docker-credential-acr");
-    expect(entry.tokenAttributes).toMatchObject({
-      serviceAccountTokenAudience: "api://AzureADTokenExchange",
-      cacheType: "ServiceAccount",
-      requiredServiceAccountAnnotationKeys: [CLIENT_ID_KEY, TENANT_ID_KEY],
-    });
   });
 });

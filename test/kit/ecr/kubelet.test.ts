@@ -8,7 +8,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DIST, runCommand } from "../../support/env.ts";
+import { DIST } from "../../support/env.ts";
 import { decodeStrict, kubeletMatches, runAsKubelet, serviceAccountToken } from "../../support/kubelet.ts";
 
 import { ENV_KEY_ID, HOST, REGION, cachedEntries, useFakeAws } from "../../ecr/support.ts";
@@ -104,23 +104,5 @@ describe("kubelet service-account-token mode", () => {
     expect(r.stderr).toBe("");
     passwordOf(r.stdout);
     expect(fake.calls.map((c) => [c.service, c.accessKeyId])).toEqual([["ecr", ENV_KEY_ID]]);
-  });
-
-  test("configure kubelet --service-account-tokens asks for the STS audience, the role annotation optional", async () => {
-    const t = env();
-    const r = await runCommand(
-      [join(DIST, "docker-credential-ecr-login"), "configure", "kubelet", "--service-account-tokens", "--format", "json"],
-      "",
-      t.env,
-    );
-    expect(r.exitCode).toBe(0);
-    const entry = JSON.parse(r.stdout).providers[0];
-    expect(entry.name).toBe("docker-credential-ecr-login");
-    expect(entry.tokenAttributes).toEqual({
-      serviceAccountTokenAudience: "sts.amazonaws.com",
-      cacheType: "ServiceAccount",
-      requireServiceAccount: false,
-      optionalServiceAccountAnnotationKeys: [ANNOTATION],
-    });
   });
 });

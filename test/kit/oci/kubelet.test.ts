@@ -33,7 +33,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DIST, recordForLogScan, requireDist, runCommand } from "../../support/env.ts";
+import { DIST, recordForLogScan, requireDist } from "../../support/env.ts";
 import { decodeStrict, runAsKubelet, serviceAccountToken } from "../../support/kubelet.ts";
 import { makeLocalTls, startFakeProxymux, type FakeProxymux, type LocalTls } from "../../oci/proxymux.ts";
 import { credentialOf, setupOci, type OciTest } from "../../oci/setup.ts";
@@ -147,17 +147,5 @@ describe("kubelet service-account-token mode (OKE workload identity)", () => {
       expect(r.stderr).not.toContain(pod);
     }
     expect(o.ocir.calls).toEqual([]);
-  });
-
-  test("configure kubelet --service-account-tokens asks for OKE_TOKEN_AUDIENCE, no annotation, cached per service account", async () => {
-    const r = await runCommand([BIN(), "configure", "kubelet", "--service-account-tokens", "--format", "json"], "", env);
-    expect(r.exitCode).toBe(0);
-    const entry = JSON.parse(r.stdout).providers[0];
-    expect(entry.name).toBe("docker-credential-oci");
-    expect(entry.tokenAttributes).toEqual({
-      serviceAccountTokenAudience: "https://kubernetes.default.svc.cluster.local",
-      cacheType: "ServiceAccount",
-      requireServiceAccount: false,
-    });
   });
 });
