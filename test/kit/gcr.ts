@@ -3,6 +3,7 @@
 // node's identity); a pod's service account opts in to workload identity
 // image pulls and is trusted by the fake STS.
 
+import { expect } from "bun:test";
 import { provider } from "../../src/providers/gcr.ts";
 import { startFakeMetadataServer, startFakeSts } from "../gcr/fakes.ts";
 import { AUDIENCE, IDENTITY_PROVIDER, OPT_IN, saToken } from "../gcr/pods.ts";
@@ -76,8 +77,8 @@ export const gcr: CloudStarter = {
         },
         calls: () => sts.exchangeCalls,
         tokenAttributes: {
-          // A placeholder the operator fills in with the cluster's workload identity pool.
-          serviceAccountTokenAudience: "PROJECT_ID.svc.id.goog",
+          // The workload identity pool, <project>.svc.id.goog; without a project, a placeholder the operator fills in.
+          serviceAccountTokenAudience: expect.stringMatching(/^\S+\.svc\.id\.goog$/),
           cacheType: "ServiceAccount",
           requireServiceAccount: false,
           optionalServiceAccountAnnotationKeys: Object.keys(OPT_IN),
