@@ -1,7 +1,9 @@
 // The provider test kit: what every cloud's fake offers the shared scenarios
 // (herd, faults, kubelet, secret scan), so each scenario is written once and
 // run against all four clouds. Each cloud implements `Cloud` once, in
-// test/kit/<cloud>.ts, as an adapter over its existing fake.
+// test/kit/<cloud>.ts, as an adapter over its existing fake. What only one
+// cloud has (its other failure modes, its identity rules, its kubelet
+// annotations) stays in test/kit/<cloud>/, next to its adapter.
 //
 // One fault vocabulary for every cloud, applied to the call that hands out the
 // registry credential:
