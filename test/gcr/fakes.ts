@@ -58,6 +58,8 @@ export interface FakeSts extends Common {
   impersonated: string[];
   /** Answer generateAccessToken with 403 PERMISSION_DENIED. */
   refuseImpersonation: boolean;
+  /** When set, every exchange hands out this token. */
+  fixedToken: string | null;
 }
 
 export function newToken(tag: string): string {
@@ -157,6 +159,7 @@ export function startFakeSts(options: { expiresIn?: number } = {}): FakeSts {
     subjectToken: `eyJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString("base64url")}.${randomBytes(24).toString("base64url")}`,
     impersonated: [],
     refuseImpersonation: false,
+    fixedToken: null,
     stop: async () => {},
   };
   const server = Bun.serve({
@@ -191,7 +194,7 @@ export function startFakeSts(options: { expiresIn?: number } = {}): FakeSts {
         }
         if (fake.mode === "malformed")
           return new Response('{"access_token": ', { headers: { "Content-Type": "application/json" } });
-        const token = newToken("sts");
+        const token = fake.fixedToken ?? newToken("sts");
         fake.issued.push(token);
         fake.issuedFor.set(token, subject);
         return Response.json({

@@ -7,7 +7,7 @@
 // per token, and trusts each issued RPST's session key at the fake OCIR (as
 // OCI's identity service would), so the OCIR fake verifies the final signature.
 //
-// What this proves and what it does not: see the header of kubelet.test.ts.
+// What this proves and what it does not: see the header of test/kit/oci/kubelet.test.ts.
 
 import { createPublicKey } from "node:crypto";
 import { join } from "node:path";

@@ -1,15 +1,17 @@
-// Fault injection against the OCIR fakes, beyond what get.test.ts
-// and instance-principal.test.ts already cover (500/429/malformed bodies, a
-// hanging token endpoint, metadata service and federation endpoint) and
-// kubelet.test.ts covers for the proxymux. Every `get` must end by itself
+// Fault injection against the OCIR fakes, beyond what the kit's
+// test/kit/faults.test.ts (500, slow, silent, malformed, expired, with and
+// without a cached token), test/oci/get.test.ts and
+// test/oci/instance-principal.test.ts (500/429/malformed bodies, a hanging
+// token endpoint, metadata service and federation endpoint) and
+// test/kit/oci/kubelet.test.ts (the proxymux) already cover. Every `get` must end by itself
 // (exit 0 or 1, never killed by the harness) with one clear line or a
 // still-valid cached token, and never hand out an expired token.
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:net";
-import { TokenCache, type CacheEntry } from "../../src/cache.ts";
-import { requireDist } from "../support/env.ts";
-import { credentialOf, setupOci, type OciTest } from "./setup.ts";
+import { TokenCache, type CacheEntry } from "../../../src/cache.ts";
+import { requireDist } from "../../support/env.ts";
+import { credentialOf, setupOci, type OciTest } from "../../oci/setup.ts";
 
 requireDist();
 
@@ -39,14 +41,10 @@ function expectOneLineError(r: { exitCode: number; stdout: string }, text: strin
 }
 
 describe("faults at the token endpoint", () => {
-  test("a slow answer within the deadline succeeds; one slower than CCH_TIMEOUT ends at the deadline", async () => {
+  test("a slow answer within the deadline succeeds", async () => {
     o = setupOci({ env: { CCH_TIMEOUT: "1" } });
     o.ocir.mode = { kind: "slow", ms: 300 };
     expect(credentialOf(await o.get("iad.ocir.io")).Secret).toBe(o.ocir.issued[0]!);
-    o.configure({ "fra.ocir.io": {} });
-    o.ocir.mode = { kind: "slow", ms: 5000 };
-    expectOneLineError(await o.get("fra.ocir.io"), "within");
-    expect(o.ocir.issued).toHaveLength(1);
   });
 
   test("a connection closed without an answer is a clear error", async () => {
@@ -74,18 +72,6 @@ describe("faults at the token endpoint", () => {
 });
 
 describe("refresh failures with a cached token", () => {
-  test("past half-life but still valid: a 500 or a hang serves the cached token", async () => {
-    o = setupOci({ env: { CCH_TIMEOUT: "1" } });
-    const aged = await cachedToken(10 * 60_000, 50 * 60_000);
-    for (const mode of [{ kind: "fail", status: 500, body: "oops" }, { kind: "hang" }] as const) {
-      o.ocir.mode = mode;
-      const r = await o.get("iad.ocir.io");
-      expect({ mode: mode.kind, code: r.exitCode }).toEqual({ mode: mode.kind, code: 0 });
-      expect(credentialOf(r).Secret).toBe(aged.secret);
-    }
-    expect(o.ocir.calls).toHaveLength(3);
-  });
-
   test("expired, or inside the last 10 s: the failure is reported, the old token never served", async () => {
     o = setupOci();
     for (const lifeLeft of [-1000, 5_000]) {

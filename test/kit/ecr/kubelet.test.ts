@@ -1,15 +1,17 @@
 // docker-credential-ecr-login as a kubelet credential provider with pod
-// identity (KEP-4412), the built binary run exactly as kubelet runs it: the
-// pod's service account token goes to a fake STS (AssumeRoleWithWebIdentity,
-// which accepts only the tokens it was told about, each for one role), and
-// GetAuthorizationToken is signed with that role's session.
+// identity (KEP-4412), beyond the kit's shared kubelet scenarios
+// (test/kit/kubelet.test.ts: response shape, per-service-account caching, the
+// pod's token never returned): the built binary run exactly as kubelet runs
+// it, the pod's service account token going to a fake STS
+// (AssumeRoleWithWebIdentity, which accepts only the tokens it was told about,
+// each for one role), GetAuthorizationToken signed with that role's session.
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DIST, runCommand } from "../support/env.ts";
-import { decodeStrict, kubeletMatches, runAsKubelet, serviceAccountToken } from "../support/kubelet.ts";
+import { DIST } from "../../support/env.ts";
+import { decodeStrict, kubeletMatches, runAsKubelet, serviceAccountToken } from "../../support/kubelet.ts";
 
-import { ENV_KEY_ID, HOST, REGION, cachedEntries, useFakeAws } from "./support.ts";
+import { ENV_KEY_ID, HOST, REGION, cachedEntries, useFakeAws } from "../../ecr/support.ts";
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
 const ANNOTATION = "eks.amazonaws.com/ecr-role-arn";
@@ -58,50 +60,10 @@ describe("kubelet service-account-token mode", () => {
     expect(fake.calls[1]!.region).toBe(REGION);
     expect(d.auth[HOST]!.password).toBe(fake.calls[1]!.password!);
     expect(d.auth[HOST]!.password).not.toBe(tokenA);
-  });
-
-  test("two service accounts with different roles get different credentials, one exchange each", async () => {
-    const t = env();
-    fake.webIdentities = new Map([
-      [tokenA, ROLE_A],
-      [tokenB, ROLE_B],
-    ]);
-    const a = await runAsKubelet(BIN(), t.env, request(tokenA, { [ANNOTATION]: ROLE_A }));
-    const b = await runAsKubelet(BIN(), t.env, request(tokenB, { [ANNOTATION]: ROLE_B }));
-    expect(passwordOf(a.stdout)).not.toBe(passwordOf(b.stdout));
-    expect(fake.count("sts")).toBe(2);
-    expect(fake.count("ecr")).toBe(2);
-    expect(fake.calls.filter((c) => c.service === "ecr").map((c) => c.accessKeyId)).toEqual(["ASIATEAMAPULL", "ASIATEAMBPULL"]);
-    // Each cached under its own service account; neither under the node's identity.
+    // Cached under the pod's service account, not under the node's identity.
     const keys = cachedEntries(t).map((e) => e.key);
-    expect(keys).toHaveLength(2);
+    expect(keys).toHaveLength(1);
     for (const k of keys) expect(k).not.toMatch(/\|env(\||$)/);
-  });
-
-  test("the same service account twice (its token rotated) is one exchange: served from the cache", async () => {
-    const t = env();
-    const rotated = saToken("team-a", "puller", "uid-a", "rotated");
-    fake.webIdentities = new Map([
-      [tokenA, ROLE_A],
-      [rotated, ROLE_A],
-    ]);
-    const first = await runAsKubelet(BIN(), t.env, request(tokenA, { [ANNOTATION]: ROLE_A }));
-    const second = await runAsKubelet(BIN(), t.env, request(rotated, { [ANNOTATION]: ROLE_A }, `${HOST}/other/image`));
-    expect(passwordOf(second.stdout)).toBe(passwordOf(first.stdout));
-    expect(fake.count("sts")).toBe(1);
-    expect(fake.count("ecr")).toBe(1);
-  });
-
-  test("the pod's token is never returned as the password, even when the cloud hands it back", async () => {
-    const t = env();
-    fake.webIdentities = new Map([[tokenA, ROLE_A]]);
-    fake.fixedPassword = tokenA;
-    const r = await runAsKubelet(BIN(), t.env, request(tokenA, { [ANNOTATION]: ROLE_A }));
-    expect(r.exitCode).toBe(1);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toContain("refusing to return the service account token");
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).not.toContain(tokenA);
   });
 
   test("a pod without a role (no annotation, no AWS_ECR_ROLE_ARN) is served with the node's identity and shares the node's cache entry; annotated pods keep their own", async () => {
@@ -156,23 +118,5 @@ describe("kubelet service-account-token mode", () => {
     expect(r.stderr).toBe("");
     passwordOf(r.stdout);
     expect(fake.calls.map((c) => [c.service, c.accessKeyId])).toEqual([["ecr", ENV_KEY_ID]]);
-  });
-
-  test("configure kubelet --service-account-tokens asks for the STS audience, the role annotation optional", async () => {
-    const t = env();
-    const r = await runCommand(
-      [join(DIST, "docker-credential-ecr-login"), "configure", "kubelet", "--service-account-tokens", "--format", "json"],
-      "",
-      t.env,
-    );
-    expect(r.exitCode).toBe(0);
-    const entry = JSON.parse(r.stdout).providers[0];
-    expect(entry.name).toBe("docker-credential-ecr-login");
-    expect(entry.tokenAttributes).toEqual({
-      serviceAccountTokenAudience: "sts.amazonaws.com",
-      cacheType: "ServiceAccount",
-      requireServiceAccount: false,
-      optionalServiceAccountAnnotationKeys: [ANNOTATION],
-    });
   });
 });

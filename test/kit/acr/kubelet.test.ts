@@ -1,5 +1,6 @@
 // docker-credential-acr as kubelet runs it in service-account-token mode
-// (KEP-4412): the built binary, a CredentialProviderRequest on stdin carrying
+// (KEP-4412), beyond the kit's shared kubelet scenarios (test/kit/kubelet.test.ts:
+// response shape, caching per service account, the pod's token never returned): the built binary, a CredentialProviderRequest on stdin carrying
 // the pod's token and its service account's annotations, answers decoded with
 // kubelet's strict rules. The pod's token is the client assertion for the
 // client and tenant the annotations name; the node's identity (here both a
@@ -7,14 +8,13 @@
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DIST, runCommand, runHelper, type TestEnv } from "../support/env.ts";
-import { decodeStrict, kubeletMatches, runAsKubelet } from "../support/kubelet.ts";
-import { cachedTokens } from "./support/cache.ts";
-import { expectCredential, NULL_GUID } from "./support/expect.ts";
-import { CLIENT_ID, TENANT } from "./support/fakes.ts";
-import { makeJwt, nowSeconds } from "./support/jwt.ts";
-import { acrTestEnv, LOGIN, managedIdentityEnv, servicePrincipalEnv, useWorld } from "./support/setup.ts";
-import { jwtClaims } from "../../src/jwt.ts";
+import { DIST, runHelper, type TestEnv } from "../../support/env.ts";
+import { decodeStrict, kubeletMatches, runAsKubelet } from "../../support/kubelet.ts";
+import { expectCredential, NULL_GUID } from "../../acr/support/expect.ts";
+import { TENANT } from "../../acr/support/fakes.ts";
+import { makeJwt, nowSeconds } from "../../acr/support/jwt.ts";
+import { acrTestEnv, LOGIN, managedIdentityEnv, servicePrincipalEnv, useWorld } from "../../acr/support/setup.ts";
+import { jwtClaims } from "../../../src/jwt.ts";
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
 const BIN = () => [join(DIST, "docker-credential-acr"), "get-credentials"];
@@ -59,8 +59,6 @@ function nodeEnv(): TestEnv {
   return t;
 }
 
-const password = (stdout: string) => decodeStrict(stdout, V1).auth[LOGIN]!.password;
-
 describe("kubelet service-account-token mode through the built binary", () => {
   test("round trip: the pod's token is the assertion for the annotated client; auth keyed by the bare host", async () => {
     nodeEnv();
@@ -94,32 +92,6 @@ describe("kubelet service-account-token mode through the built binary", () => {
     expect(w.mi.total() + w.thief.total()).toBe(0);
   });
 
-  test("two service accounts get their own credentials, one exchange each; the same one again is a cache hit", async () => {
-    nodeEnv();
-    const ask = async (token: string, clientId: string) => {
-      const r = await runAsKubelet(BIN(), t.env, request(token, annotations(clientId)));
-      expect(r.stderr).toBe("");
-      return password(r.stdout);
-    };
-    const a = await ask(podToken(SUB_A, "1"), APP_A);
-    const b = await ask(podToken(SUB_B, "2"), APP_B);
-    // Team A again, with a rotated token (kubelet projects a new one per pod and hour).
-    const a2 = await ask(podToken(SUB_A, "3"), APP_A);
-    expect(a).not.toBe(b);
-    expect(jwtClaims(b)?.appid).toBe(APP_B);
-    expect(a2).toBe(a);
-    expect(w.entra.byClient).toEqual({ [APP_A]: 1, [APP_B]: 1 });
-    expect(w.acr.calls.exchange).toBe(2);
-
-    // The node's own pull uses the node's identity and shares nothing with the pods.
-    const node = await runAsKubelet(BIN(), t.env, request(null));
-    expect(node.stderr).toBe("");
-    const n = password(node.stdout);
-    expect(new Set([a, b, n]).size).toBe(3);
-    expect(w.entra.byClient).toEqual({ [APP_A]: 1, [APP_B]: 1, [CLIENT_ID]: 1 });
-    expect(w.mi.total()).toBe(0);
-  });
-
   test("the node's identity is not a fallback: a pod Entra ID refuses gets an error, not the node's credential", async () => {
     nodeEnv();
     // Team B's token asking for team A's application: the federation does not trust that subject.
@@ -135,18 +107,6 @@ describe("kubelet service-account-token mode through the built binary", () => {
     expect(w.acr.calls.exchange ?? 0).toBe(0);
     // …although the node's identity works for the node.
     expectCredential(await runHelper("acr", ["get"], LOGIN, t.env));
-  });
-
-  test("a front end that answers with the pod's own token: refused, and nothing cached", async () => {
-    nodeEnv();
-    const token = podToken(SUB_A, "echo");
-    w.acr.fixedRefreshToken = token;
-    const r = await runAsKubelet(BIN(), t.env, request(token, annotations(APP_A)));
-    expect(r.exitCode).toBe(1);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toContain("answered the token exchange with the pod's own service account token");
-    expect(r.stderr).not.toContain(token);
-    expect(cachedTokens(t.cacheDir)).toEqual([]);
   });
 
   test("missing or malformed annotations: one line on stderr, exit 1, no call", async () => {
@@ -167,22 +127,5 @@ describe("kubelet service-account-token mode through the built binary", () => {
       expect(r.stderr.split("\n")).toEqual([expect.any(String), ""]);
     }
     expect(w.entra.total() + w.mi.total() + w.acr.total() + w.thief.total()).toBe(0);
-  });
-
-  test("configure kubelet --service-account-tokens asks for the Entra ID audience and both annotations", async () => {
-    nodeEnv();
-    const r = await runCommand(
-      [join(DIST, "docker-credential-acr"), "configure", "kubelet", "--service-account-tokens", "--format", "json"],
-      "",
-      t.env,
-    );
-    expect(r.exitCode).toBe(0);
-    const [entry] = JSON.parse(r.stdout).providers;
-    expect(entry.name).toBe("docker-credential-acr");
-    expect(entry.tokenAttributes).toMatchObject({
-      serviceAccountTokenAudience: "api://AzureADTokenExchange",
-      cacheType: "ServiceAccount",
-      requiredServiceAccountAnnotationKeys: [CLIENT_ID_KEY, TENANT_ID_KEY],
-    });
   });
 });

@@ -1,5 +1,7 @@
 // docker-credential-oci as a kubelet credential provider in service-account-
-// token mode (KEP-4412), run exactly as kubelet runs it, against a fake OKE
+// token mode (KEP-4412), beyond the kit's shared kubelet scenarios
+// (test/kit/kubelet.test.ts: response shape, caching per service account, the
+// pod's token never returned), run exactly as kubelet runs it, against a fake OKE
 // proxymux (https, local CA) and the signature-verifying fake OCIR.
 //
 // What these tests PROVE, for our side of the OKE workload identity flow:
@@ -31,10 +33,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DIST, recordForLogScan, requireDist, runCommand } from "../support/env.ts";
-import { decodeStrict, runAsKubelet, serviceAccountToken } from "../support/kubelet.ts";
-import { makeLocalTls, startFakeProxymux, type FakeProxymux, type LocalTls } from "./proxymux.ts";
-import { credentialOf, setupOci, type OciTest } from "./setup.ts";
+import { DIST, recordForLogScan, requireDist, runCommand } from "../../support/env.ts";
+import { decodeStrict, runAsKubelet, serviceAccountToken } from "../../support/kubelet.ts";
+import { makeLocalTls, startFakeProxymux, type FakeProxymux, type LocalTls } from "../../oci/proxymux.ts";
+import { credentialOf, setupOci, type OciTest } from "../../oci/setup.ts";
 
 requireDist();
 
@@ -108,29 +110,6 @@ describe("kubelet service-account-token mode (OKE workload identity)", () => {
     expect(d.auth["iad.ocir.io"]!.password).not.toBe(alice);
   });
 
-  test("two service accounts get different credentials; the same one again (rotated token) is a cache hit", async () => {
-    const alice = saToken("team-a", "puller", "uid-a", "1");
-    const alice2 = saToken("team-a", "puller", "uid-a", "2");
-    const bob = saToken("team-b", "puller", "uid-b", "3");
-    proxymux.accept(alice, "workload-a");
-    proxymux.accept(alice2, "workload-a");
-    proxymux.accept(bob, "workload-b");
-    const pw = async (token: string) => decodeStrict((await ask(token)).stdout, V1).auth["iad.ocir.io"]!.password;
-    const a = await pw(alice);
-    const b = await pw(bob);
-    expect(a).not.toBe(b);
-    expect(proxymux.tokens).toEqual([alice, bob]);
-    expect(o.ocir.calls.map((c) => c.keyId)).toEqual(proxymux.issued.map((t) => `ST$${t}`));
-    expect(await pw(alice2)).toBe(a);
-    expect(await pw(alice)).toBe(a);
-    expect([proxymux.tokens.length, o.ocir.calls.length]).toEqual([2, 2]);
-    // The node's own docker `get` signs with its API key and gets another token.
-    const node = credentialOf(await o.get("iad.ocir.io", env)).Secret;
-    expect(new Set([a, b, node]).size).toBe(3);
-    expect(o.ocir.calls[2]!.keyId).toBe(o.key.keyId);
-    for (const p of [a, b, node]) expect([alice, alice2, bob, NODE_TOKEN]).not.toContain(p);
-  });
-
   test("auth=oke_workload_identity in a pod exchanges the mounted token file the same way", async () => {
     o.configure({ "iad.ocir.io": { auth: "oke_workload_identity" } });
     const r = credentialOf(await o.get("iad.ocir.io", env));
@@ -168,18 +147,6 @@ describe("kubelet service-account-token mode (OKE workload identity)", () => {
       expect(r.stderr).not.toContain(pod);
     }
     expect(o.ocir.calls).toEqual([]);
-  });
-
-  test("configure kubelet --service-account-tokens asks for OKE_TOKEN_AUDIENCE, no annotation, cached per service account", async () => {
-    const r = await runCommand([BIN(), "configure", "kubelet", "--service-account-tokens", "--format", "json"], "", env);
-    expect(r.exitCode).toBe(0);
-    const entry = JSON.parse(r.stdout).providers[0];
-    expect(entry.name).toBe("docker-credential-oci");
-    expect(entry.tokenAttributes).toEqual({
-      serviceAccountTokenAudience: "https://kubernetes.default.svc.cluster.local",
-      cacheType: "ServiceAccount",
-      requireServiceAccount: false,
-    });
   });
 });
 

@@ -1,4 +1,6 @@
-// Kubelet service-account-token mode (KEP-4412) for Google, through the built
+// Kubelet service-account-token mode (KEP-4412) for Google, beyond the kit's
+// shared kubelet scenarios (test/kit/kubelet.test.ts: response shape, caching
+// per service account, the pod's token never returned), through the built
 // binary run exactly as kubelet runs it: a pod whose service account opted in
 // with iam.gke.io/enable-wi-image-pull pulls with its own identity, exchanged
 // at a fake STS that checks the subject token and the audience; other pods
@@ -7,11 +9,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DIST, requireDist } from "../support/env.ts";
-import { decodeStrict, kubeletMatches, runAsKubelet } from "../support/kubelet.ts";
-import { startFakeMetadataServer, startFakeSts, type FakeMetadataServer, type FakeSts } from "./fakes.ts";
-import { AUDIENCE, kubeletRequest, OPT_IN, saToken, V1, workloadEnv } from "./pods.ts";
-import type { GcrTestEnv } from "./support.ts";
+import { DIST, requireDist } from "../../support/env.ts";
+import { decodeStrict, kubeletMatches, runAsKubelet } from "../../support/kubelet.ts";
+import { startFakeMetadataServer, startFakeSts, type FakeMetadataServer, type FakeSts } from "../../gcr/fakes.ts";
+import { AUDIENCE, kubeletRequest, OPT_IN, saToken, V1, workloadEnv } from "../../gcr/pods.ts";
+import type { GcrTestEnv } from "../../gcr/support.ts";
 
 const BIN = () => [join(DIST, "docker-credential-gcr"), "get-credentials"];
 const password = (stdout: string, key: string) => decodeStrict(stdout, V1).auth[key]!.password;
@@ -66,24 +68,6 @@ describe("kubelet service account tokens (KEP-4412) with Google STS", () => {
     // For a report: CCH_GCR_PAIR_OUT=<file> keeps this pair, tokens replaced.
     const out = process.env.CCH_GCR_PAIR_OUT;
     if (out) writeFileSync(out, `${redact(JSON.stringify(request))}\n${redact(r.stdout)}`);
-  });
-
-  test("two service accounts get different credentials from separate exchanges; the same one again is cached", async () => {
-    const ask = (token: string) => runAsKubelet(BIN(), t.env, kubeletRequest("gcr.io/proj/app", token, OPT_IN));
-    const a = password((await ask(alice)).stdout, "gcr.io");
-    const b = password((await ask(bob)).stdout, "gcr.io");
-    expect(a).not.toBe(b);
-    expect(sts.exchangeCalls).toBe(2);
-    expect(sts.exchanges.map((e) => e.subjectToken)).toEqual([alice, bob]);
-    // The same service account, even with a rotated token: one call in all.
-    expect(password((await ask(alice)).stdout, "gcr.io")).toBe(a);
-    expect(password((await ask(aliceRotated)).stdout, "gcr.io")).toBe(a);
-    expect(sts.exchangeCalls).toBe(2);
-    for (const pw of [a, b]) expect([alice, aliceRotated, bob]).not.toContain(pw);
-    // The node's own credential is another one still.
-    const node = password((await runAsKubelet(BIN(), t.env, kubeletRequest("gcr.io/proj/app"))).stdout, "gcr.io");
-    expect(node).toBe(md.issued[0]!);
-    expect(new Set([a, b, node]).size).toBe(3);
   });
 
   test("without the opt-in annotation the pod pulls with the node's identity, as upstream", async () => {
