@@ -40,8 +40,16 @@ export type ParsedStore = { ok: true; file: StoreFile } | { ok: false; reason: s
 
 export class StoreError extends Error {
   override name = "StoreError";
-  /** The file is ours but does not parse (or is of a newer version): readers may go on without it. */
-  unreadable = false;
+  /**
+   * `unreadable`: the file is ours but does not parse (or is of a newer
+   * version), so readers may go on without it; writers never may.
+   */
+  constructor(
+    message: string,
+    readonly unreadable = false,
+  ) {
+    super(message);
+  }
 }
 
 const FORMAT_VERSION = 1;
@@ -133,11 +141,10 @@ export class CredentialStore {
     if ("untrusted" in read) return fail(read.untrusted);
     const parsed = parseStoreFile(read.text);
     if (parsed.ok) return parsed.file;
-    const err = new StoreError(
+    throw new StoreError(
       `the saved credentials file ${this.path} ${parsed.reason} (fix it, or move it aside to start afresh); nothing was changed`,
+      true,
     );
-    err.unreadable = true;
-    throw err;
   }
 }
 
