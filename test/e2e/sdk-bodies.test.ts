@@ -270,7 +270,24 @@ describe("Azure identity (our fetch client for every credential)", () => {
   }, 120_000);
 });
 
-describe("oci-common (the global fetch capped while it runs)", () => {
+describe("oci-common (the global fetch capped while it runs; certificates through the builder's supplier setters)", () => {
+  test("instance principal: certificates from the metadata service", async () => {
+    const big = startBig({ plain: { "instance/region": "iad" } });
+    const o = setupOci({ withConfig: false });
+    try {
+      o.configure({ "iad.ocir.io": { auth: "instance_principal" } });
+      const r = await measuredGet("oci", "iad.ocir.io", {
+        ...o.t.env,
+        CCH_OCI_METADATA_URL: `${big.url}/opc/v2/`,
+        CCH_OCI_FEDERATION_ENDPOINT: "http://127.0.0.1:9",
+      });
+      expectCapped(r, big, TOO_LARGE);
+    } finally {
+      await o.cleanup();
+      big.stop();
+    }
+  }, 120_000);
+
   test("instance principal: the federation endpoint's answer", async () => {
     const pki = mkdtempSync(join(tmpdir(), "cch-sdk-bodies-"));
     const big = startBig();
