@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DIST, recordForLogScan, requireDist, type HelperName } from "../support/env.ts";
@@ -135,6 +135,18 @@ describe("AWS SDK (a request handler that counts)", () => {
   test("ECR GetAuthorizationToken", async () => {
     const r = await run(HOST, { extra: { AWS_ENDPOINT_URL_ECR: big.url } });
     expectCapped(r, big, TOO_LARGE);
+  }, 120_000);
+
+  test("ECR Public GetAuthorizationToken: not found (anonymous pull), the reason in the debug log", async () => {
+    big.pulled = 0;
+    const t = makeEcrEnv(fake, { extra: { AWS_ENDPOINT_URL_ECR_PUBLIC: big.url } });
+    try {
+      const r = await measuredGet("ecr-login", "public.ecr.aws", t.env);
+      expectCapped(r, big, /^credentials not found in native keychain\n$/);
+      expect(readFileSync(t.env.CCH_LOG!, "utf8")).toMatch(/GetAuthorizationToken for ECR Public \(us-east-1\) failed: \S+ answered with more than \d+ bytes; not read further/);
+    } finally {
+      t.cleanup();
+    }
   }, 120_000);
 
   test("STS AssumeRoleWithWebIdentity", async () => {
