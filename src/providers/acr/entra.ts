@@ -61,8 +61,9 @@ export async function getEntraToken(plan: IdentityPlan, ctx: Context, registry: 
       }
       const detail = errorDetail(err, ctx);
       const seen = failedAnswer(answer);
-      if (seen !== null && isNetworkError(err)) {
+      if (seen !== null && (isNetworkError(err) || answer.tooLarge)) {
         // The SDK calls a body it cannot parse (an error page, garbage) a network error; but an answer came.
+        // A body over the limit reached the SDK empty: whatever it made of that, the answer is the cause.
         throw new ProviderError(`${who} answered ${seen} for ${what}`);
       }
       switch (classify(err, source)) {
@@ -153,6 +154,8 @@ function makeCredential(
   const common = {
     retryOptions: SDK_RETRY,
     additionalPolicies: [recorderPolicy(answers)],
+    // Our fetch client, so answers are read with a cap (the SDK's own reads them whole).
+    httpClient: recordingHttpClient(answers, ctx.signal),
     authorityHost: plan.authorityHost,
     // A custom authority (Azure Stack, a test) is not in MSAL's list: asking
     // login.microsoftonline.com to validate it would leak the host and fail offline.

@@ -3,7 +3,10 @@
 // MSAL credentials; for managed identity, whose credential drops extra
 // policies, the HTTP client below).
 //
-// That client is plain fetch, for two reasons the SDK's default one cannot serve.
+// That client is plain fetch, used by every credential (the MSAL ones too), for
+// three reasons the SDK's default one cannot serve.
+//   - It reads an answer with a cap (body.ts): the SDK's own client holds
+//     every body whole, however large.
 //   - It remembers the last answer (status, and whether the body was JSON;
 //     never the body), so "HTTP 500" or "not JSON" can be reported as such:
 //     the SDK parses every body as JSON and calls any failure there, and any
@@ -11,10 +14,10 @@
 //   - It stops at our deadline: the SDK gives managed-identity requests its
 //     own abort signal, not the one passed to getToken.
 // Managed-identity requests are small GETs (and a form POST for Cloud Shell),
-// so string bodies are all it needs to carry.
+// MSAL's are GETs and form POSTs: string bodies are all it needs to carry.
 
 import type { ClientSecretCredentialOptions, ManagedIdentityCredentialClientIdOptions } from "@azure/identity";
-import { readCapped } from "../../body.ts";
+import { BodyTooLargeError, readCapped } from "../../body.ts";
 
 type HttpClient = NonNullable<ManagedIdentityCredentialClientIdOptions["httpClient"]>;
 type PipelineRequest = Parameters<HttpClient["sendRequest"]>[0];
@@ -46,6 +49,8 @@ export function recorderPolicy(log: AnswerLog): Policy {
       name: "cchLastAnswer",
       async sendRequest(request, next) {
         const response = await next(request);
+        // recordingHttpClient has said what it did not read.
+        if (oversized.has(response)) return response;
         recordAnswer(log, response.status, response.headers.get("content-type") ?? null, response.bodyAsText);
         return response;
       },
@@ -58,12 +63,18 @@ export interface AnswerLog {
   last: string | null;
   /** Whether that answer was a usable one (2xx JSON), e.g. OpenID metadata before a token request that hangs. */
   ok: boolean;
+  /** Whether that answer's body was over the limit (not read; the SDK got an empty body). */
+  tooLarge?: boolean;
 }
+
+/** Answers whose bodies were over the limit, so the recorder policy leaves the log as the client wrote it. */
+const oversized = new WeakSet<PipelineResponse>();
 
 export function recordAnswer(log: AnswerLog, status: number, contentType: string | null, body: string | null | undefined): void {
   const json = body === null || body === undefined || (/json/i.test(contentType ?? "") && parsesAsJson(body));
   log.last = `HTTP ${status}${status < 300 && !json ? " with a body that is not JSON" : ""}`;
   log.ok = status < 300 && json;
+  log.tooLarge = false;
 }
 
 /** The last answer when it was a failure worth naming, else null. */
@@ -105,8 +116,18 @@ export function recordingHttpClient(log: AnswerLog, signal: AbortSignal): HttpCl
           redirect: "manual",
           signal: controller.signal,
         });
-        const bodyAsText = await readCapped(res, MAX_BODY, { truncate: true });
-        recordAnswer(log, res.status, res.headers.get("content-type"), bodyAsText);
+        const bodyAsText = await readCapped(res, MAX_BODY).catch((err: unknown) => {
+          if (!(err instanceof BodyTooLargeError)) throw err;
+          return null;
+        });
+        recordAnswer(log, res.status, res.headers.get("content-type"), bodyAsText ?? "");
+        // Not read past the limit: the SDK gets no body, and a failure names the answer.
+        if (bodyAsText === null) {
+          Object.assign(log, { last: `HTTP ${res.status} with a body of more than ${MAX_BODY} bytes`, ok: false, tooLarge: true });
+          const response: PipelineResponse = { request, status: res.status, headers: toHttpHeaders(res.headers), bodyAsText: "" };
+          oversized.add(response);
+          return response;
+        }
         return { request, status: res.status, headers: toHttpHeaders(res.headers), bodyAsText };
       } finally {
         clearTimeout(timer);

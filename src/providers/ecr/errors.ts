@@ -7,6 +7,7 @@ import { ProviderError } from "../../provider.ts";
 import { summarize } from "../../summary.ts";
 
 const DETAIL_LIMIT = 200;
+const TOO_LARGE = /\S+ answered with more than \d+ bytes; not read further/;
 
 export interface FailureContext {
   /** e.g. "ECR account 123456789012 in eu-west-1". */
@@ -42,8 +43,14 @@ interface SdkErrorShape {
 }
 
 export function describeFailure(err: unknown, f: FailureContext): ProviderError {
-  if (err instanceof ProviderError) return err;
   const e = (typeof err === "object" && err !== null ? err : {}) as SdkErrorShape;
+  // An answer over the limit (capped-http.ts), however the SDK wrapped it: without the SDK's hint about a hidden field.
+  const tooLarge = typeof e.message === "string" ? TOO_LARGE.exec(e.message)?.[0] : undefined;
+  if (tooLarge) {
+    const call = f.phase === "credentials" ? `getting credentials (${f.source})` : "GetAuthorizationToken";
+    return new ProviderError(`${call} for ${f.target} failed: ${summarize(tooLarge, [], DETAIL_LIMIT)}`);
+  }
+  if (err instanceof ProviderError) return err;
   const name = typeof e.name === "string" ? e.name : "Error";
   // The SDK's message only: its causes repeat it, and the cut keeps room for what we add around it.
   const detail = summarize(typeof e.message === "string" ? e.message : err, [], DETAIL_LIMIT);

@@ -12,6 +12,7 @@ import { describeTarget, type EcrTarget } from "./hosts.ts";
 import { ECS_CONTAINER_HOST, type EcrPlan, type Leaf } from "./plan.ts";
 import { readSharedFiles } from "./shared-files.ts";
 import { parseAuthorizationToken } from "./authorization-token.ts";
+import { CappedHttpHandler } from "./capped-http.ts";
 
 // Retries with the SDK's standard strategy (exponential backoff with jitter)
 // for throttling, 5xx and timeouts; the deadline still bounds the whole call.
@@ -92,6 +93,7 @@ async function privateToken(
   }
   const client = new ECRClient({
     ...base,
+    requestHandler: new CappedHttpHandler(base.requestHandler),
     credentials,
     ...variant,
   });
@@ -110,7 +112,7 @@ async function publicToken(
   ctx: Context,
 ): Promise<AuthorizationData | undefined> {
   const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await import("@aws-sdk/client-ecr-public");
-  const client = new ECRPUBLICClient({ ...base, credentials });
+  const client = new ECRPUBLICClient({ ...base, requestHandler: new CappedHttpHandler(base.requestHandler), credentials });
   try {
     const out = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: ctx.signal });
     return out.authorizationData;
@@ -125,7 +127,9 @@ async function publicToken(
  */
 async function credentialsFor(plan: EcrPlan, base: ClientBase, ctx: Context): Promise<AwsCredentialIdentity> {
   const sdk = await import("@aws-sdk/credential-providers");
-  const clientConfig = { region: base.region, maxAttempts: base.maxAttempts, requestHandler: base.requestHandler };
+  // Bodies capped as they stream (capped-http.ts), for STS and SSO as for ECR.
+  const requestHandler = new CappedHttpHandler(base.requestHandler);
+  const clientConfig = { region: base.region, maxAttempts: base.maxAttempts, requestHandler };
   const logger = base.logger;
   const timeout = base.requestHandler.requestTimeout;
   const files = { filepath: plan.credentialsPath, configFilepath: plan.configPath, ignoreCache: true };
@@ -156,7 +160,7 @@ async function credentialsFor(plan: EcrPlan, base: ClientBase, ctx: Context): Pr
       credentials = sdk.fromSSO({
         profile: leaf.profile,
         ...files,
-        clientConfig: { maxAttempts: base.maxAttempts, requestHandler: base.requestHandler },
+        clientConfig: { maxAttempts: base.maxAttempts, requestHandler },
         logger,
       });
       break;

@@ -27,6 +27,7 @@ import { checkMetadataServer } from "./metadata.ts";
 import { metadataAccessToken } from "./metadata-token.ts";
 import { readServiceAccountKey, serviceAccountToken } from "./service-account.ts";
 import type { GcrSettings } from "./settings.ts";
+import { cappedFetch } from "../../body.ts";
 
 export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 // When a token source does not say when its token expires (it should), assume a short life.
@@ -42,10 +43,11 @@ interface Built {
   what: string;
 }
 
-type Transport = { transporterOptions: { signal: AbortSignal } };
+type Transport = { transporterOptions: { signal: AbortSignal; fetchImplementation: typeof fetch } };
 
 export async function fetchAccessToken(source: CredentialSource, settings: GcrSettings, ctx: Context): Promise<AccessToken> {
-  const transport: Transport = { transporterOptions: { signal: ctx.signal } };
+  // Every answer the library reads is capped while it streams (body.ts).
+  const transport: Transport = { transporterOptions: { signal: ctx.signal, fetchImplementation: cappedFetch() } };
   let built: Built;
   if (source.kind === "gcloud" || source.kind === "metadata") {
     // Both hand out a plain access token; impersonation wraps it below.

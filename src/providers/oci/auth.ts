@@ -14,6 +14,7 @@ import { metadataWaitCapMs } from "./platform.ts";
 import { checkEndpoint, federationOverride, metadataBaseUrl } from "./settings.ts";
 import { resourcePrincipalV11, RPT_PATH_DEFAULT } from "./resource-principal-v1.ts";
 import { readCapped } from "../../body.ts";
+import { metadataCertificate } from "./metadata-certificates.ts";
 
 /** No identity found in automatic mode: not looked for again, for this identity, for this long. */
 const NO_IDENTITY_RECUR_MS = 60_000;
@@ -117,7 +118,13 @@ async function instancePrincipal(common: Common, plan: Extract<NodePlan, { kind:
   builder.metadataBaseUrl = plan.metadataUrl;
   builder.federationEndpoint = federation;
   try {
-    // The certificate fetches inside build() have no timeout of their own.
+    // Read here with a cap; the builder's own reads hold a body whole.
+    type Supplier = typeof builder.leafCertificateSupplier;
+    const leaf = await metadataCertificate(plan.metadataUrl, "identity/cert.pem", "identity/key.pem", ctx);
+    const intermediate = await metadataCertificate(plan.metadataUrl, "identity/intermediate.pem", null, ctx);
+    builder.leafCertificateSupplier = leaf as unknown as Supplier;
+    builder.intermediateCertificateSuppliers = [intermediate as unknown as Supplier];
+    // Whatever build() still fetches has no timeout of its own.
     return await withDeadline(builder.build(), ctx, `the instance metadata service (${plan.metadataUrl})`);
   } catch (err) {
     if (plan.automatic) throw noIdentity(reason(err));

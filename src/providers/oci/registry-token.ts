@@ -39,7 +39,8 @@ export async function requestToken(
   };
   await withDeadline(
     sign().catch((err: unknown) => {
-      throw err instanceof ProviderError
+      // An answer over the limit (oci-common's reads are capped by fetch.ts) is said with what it was for.
+      throw err instanceof ProviderError && !(err instanceof BodyTooLargeError)
         ? err
         : new ProviderError(`cannot sign the token request with ${req.who}: ${reason(err)}`);
     }),
