@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DIST, ROOT, requireDist, runCommand } from "../support/env.ts";
 import { kubeletMatches } from "../support/kubelet.ts";
+import { type Doc, NAMES, expectInstalled, expectProviderConfig } from "../support/install.ts";
 
-const NAMES = ["ecr-login", "gcr", "acr", "oci"].map((n) => `docker-credential-${n}`);
 let dir: string;
 beforeEach(() => {
   requireDist();
@@ -18,27 +18,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const env = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(dir, "home") });
-
-function expectInstalled(binDir: string) {
-  const inodes = new Set(NAMES.map((n) => statSync(join(binDir, n)).ino));
-  expect(inodes.size).toBe(1);
-  expect(statSync(join(binDir, NAMES[0]!)).mode & 0o777).toBe(0o755);
-}
-
-type Doc = Record<string, any>; // parsed YAML: shape checked by the assertions below
-
-function expectProviderConfig(file: string, providers: string[]) {
-  const config = Bun.YAML.parse(readFileSync(file, "utf8")) as Doc;
-  expect(config.apiVersion).toBe("kubelet.config.k8s.io/v1");
-  expect(config.kind).toBe("CredentialProviderConfig");
-  expect(config.providers.map((p: Doc) => p.name)).toEqual(providers.map((p) => `docker-credential-${p}`));
-  for (const p of config.providers) {
-    expect(p.matchImages.length).toBeGreaterThan(0);
-    expect(p.defaultCacheDuration).toMatch(/^(\d+h)?(\d+m)?(\d+s)?$/);
-    expect(p.apiVersion).toBe("credentialprovider.kubelet.k8s.io/v1");
-  }
-  return config;
-}
 
 describe("install", () => {
   test("the binary installs itself under the four names and writes a kubelet config", async () => {
