@@ -2,7 +2,8 @@
 // once for the whole file (with xz preset 0, to keep the run short), each
 // checked with the tool its users have: file, tar, unzip, sha256sum, dpkg
 // (in a separate root, so the machine's own packages stay as they are), rpm
-// (likewise), buildah, docker-registry and skopeo for the installer image.
+// (likewise); the installer image built with buildah, pushed to
+// docker-registry, pulled back with skopeo and run in namespaces.
 
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { createHash } from "node:crypto";
@@ -129,9 +130,7 @@ describe("npm run release", () => {
       const unpacked = join(scratch, "tar");
       mkdirSync(unpacked);
       await ok(["tar", "-xJf", join(out, "cloud-credential-helpers-linux-x64.tar.xz"), "-C", unpacked]);
-      expectInstalled(join(unpacked, "linux-x64"));
-      for (const n of NAMES)
-        expect(await ok([join(unpacked, "linux-x64", n), "version"])).toStartWith(`${n} (cloud-credential-helpers) ${V} `);
+      await expectHelpersAnswer(join(unpacked, "linux-x64"));
       rmSync(unpacked, { recursive: true });
     },
     SLOW,
@@ -207,6 +206,13 @@ describe("npm run release", () => {
   );
 });
 
+/** The packaged helpers in `bin`: hardlinks, byte for byte the release build, each answering as itself. */
+async function expectHelpersAnswer(bin: string): Promise<void> {
+  expectInstalled(bin);
+  expect(readFileSync(join(bin, PRIMARY)).equals(readFileSync(join(out, "linux-x64", PRIMARY)))).toBe(true);
+  for (const n of NAMES) expect(await ok([join(bin, n), "version"])).toStartWith(`${n} (cloud-credential-helpers) ${V} `);
+}
+
 describe(".deb and .rpm packages", () => {
   const deb = (arch: string) => join(out, `cloud-credential-helpers_${V}_${arch}.deb`);
   const rpm = (arch: string) => join(out, `cloud-credential-helpers-${V}-1.${arch}.rpm`);
@@ -254,9 +260,7 @@ describe(".deb and .rpm packages", () => {
       expect(await ok(["dpkg", `--root=${root}`, "-s", "cloud-credential-helpers"])).toContain("Status: install ok installed");
       expect((await dpkg("-s", "amazon-ecr-credential-helper")).stdout).not.toContain("install ok installed");
       const bin = join(root, "usr/bin");
-      expectInstalled(bin);
-      for (const n of NAMES) expect(await ok([join(bin, n), "version"])).toStartWith(`${n} (cloud-credential-helpers) ${V} `);
-      expect(readFileSync(join(bin, PRIMARY)).equals(readFileSync(join(out, "linux-x64", PRIMARY)))).toBe(true);
+      await expectHelpersAnswer(bin);
 
       expect((await dpkg("-r", "cloud-credential-helpers")).exitCode).toBe(0);
       for (const n of NAMES) expect(existsSync(join(bin, n))).toBe(false);
@@ -295,10 +299,7 @@ describe(".deb and .rpm packages", () => {
       await rpmIn("--initdb");
       await rpmIn("-i", "--nodeps", "--nosignature", rpm("x86_64"));
       const bin = join(root, "usr/bin");
-      expectInstalled(bin);
-      // Not stripped: byte for byte the release build, and it still runs as itself.
-      expect(readFileSync(join(bin, PRIMARY)).equals(readFileSync(join(out, "linux-x64", PRIMARY)))).toBe(true);
-      for (const n of NAMES) expect(await ok([join(bin, n), "version"])).toStartWith(`${n} (cloud-credential-helpers) ${V} `);
+      await expectHelpersAnswer(bin); // not stripped, or it would be plain bun
       await rpmIn("-e", "cloud-credential-helpers");
       for (const n of NAMES) expect(existsSync(join(bin, n))).toBe(false);
     },
