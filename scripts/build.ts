@@ -10,7 +10,7 @@
 
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { HELPER_NAMES } from "../src/providers/names.ts";
+import { HELPER_NAMES } from "../src/providers/index.ts";
 import { ROOT, compile, fail, valuesOf } from "./compile.ts";
 
 const args = process.argv.slice(2);

@@ -3,7 +3,8 @@
 
 import { linkSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { HELPER_NAMES } from "../src/providers/names.ts";
+import { HELPER_NAMES } from "../src/providers/index.ts";
+import { COMPILE_FLAGS } from "./compile-flags.ts";
 
 export const ROOT = resolve(import.meta.dir, "..");
 
@@ -42,15 +43,7 @@ export function compile(outdir: string, bunTarget: string | null, options: { suf
     process.execPath,
     "build",
     "--compile",
-    "--minify",
-    "--bytecode",
-    "--format=esm",
-    "--splitting",
-    // A compiled Bun program otherwise reads .env and bunfig.toml from the
-    // working directory: a repository's .env could then point us at another
-    // endpoint (AWS_ENDPOINT_URL_ECR, AZURE_AUTHORITY_HOST…) during docker build.
-    "--no-compile-autoload-dotenv",
-    "--no-compile-autoload-bunfig",
+    ...COMPILE_FLAGS,
     `--define=BUILD_COMMIT=${JSON.stringify(gitCommit())}`,
     ...(bunTarget ? [`--target=${bunTarget}`] : []),
     "src/main.ts",

@@ -25,7 +25,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { HELPER_NAMES } from "../src/providers/names.ts";
+import { HELPER_NAMES } from "../src/providers/index.ts";
 import { ROOT, fail, valuesOf } from "./compile.ts";
 
 export const IMAGE_DIR = "/opt/cloud-credential-helpers";

@@ -20,7 +20,7 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { HELPER_NAMES } from "../src/providers/names.ts";
+import { HELPER_NAMES } from "../src/providers/index.ts";
 import { ROOT, compile, fail, valuesOf } from "./compile.ts";
 import { homebrewFormula } from "./release/formula.ts";
 import { buildDeb, buildRpm, type PackageInfo } from "./release/packages.ts";

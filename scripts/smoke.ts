@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { HELPER_NAMES } from "../src/providers/names.ts";
+import { HELPER_NAMES } from "../src/providers/index.ts";
 
 const dist = resolve(import.meta.dir, "../dist");
 const home = mkdtempSync(join(tmpdir(), "cch-smoke-"));

@@ -1,7 +1,7 @@
 // The Homebrew formula for a release: the macOS and Linux tarballs of that
 // version, with their checksums; the four names installed as hardlinks.
 
-import { HELPER_NAMES } from "../../src/providers/names.ts";
+import { HELPER_NAMES } from "../../src/providers/index.ts";
 
 interface FormulaInfo {
   name: string;

@@ -18,7 +18,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { HELPER_NAMES } from "../../src/providers/names.ts";
+import { HELPER_NAMES } from "../../src/providers/index.ts";
 import { fail } from "../compile.ts";
 
 export interface PackageInfo {
