@@ -102,7 +102,7 @@ function lookupSubcommand(word: string): (() => Promise<Subcommand>) | undefined
 }
 
 export function helperNameFrom(argv0: string): string {
-  return basename(argv0).replace(/\.(ts|js|exe)$/, "");
+  return basename(argv0).replace(/\.(ts|js|exe)$/i, "");
 }
 
 /** Subcommands that mean "a CredentialProviderRequest is on stdin" (other kubelet plugins use get-credentials). */

@@ -12,9 +12,8 @@ import { join } from "node:path";
 import { DIST, ROOT, peerTest, requireDist, runCommand } from "../support/env.ts";
 import { kubeletMatches } from "../support/kubelet.ts";
 import { unknownFieldErrors, validateManifest } from "../support/k8s-schema.ts";
-import { NEWEST, validateCredentialProviderConfig } from "../support/kubelet-config.ts";
+import { type Doc, NAMES, expectInstalled, expectProviderConfig } from "../support/install.ts";
 
-const NAMES = ["ecr-login", "gcr", "acr", "oci"].map((n) => `docker-credential-${n}`);
 let dir: string;
 beforeEach(() => {
   requireDist();
@@ -22,28 +21,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const env = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(dir, "home") });
-
-function expectInstalled(binDir: string) {
-  const inodes = new Set(NAMES.map((n) => statSync(join(binDir, n)).ino));
-  expect(inodes.size).toBe(1);
-  expect(statSync(join(binDir, NAMES[0]!)).mode & 0o777).toBe(0o755);
-}
-
-type Doc = Record<string, any>; // parsed YAML: shape checked by the assertions below
-
-function expectProviderConfig(file: string, providers: string[]) {
-  const config = Bun.YAML.parse(readFileSync(file, "utf8")) as Doc;
-  expect(config.apiVersion).toBe("kubelet.config.k8s.io/v1");
-  expect(config.kind).toBe("CredentialProviderConfig");
-  expect(config.providers.map((p: Doc) => p.name)).toEqual(providers.map((p) => `docker-credential-${p}`));
-  for (const p of config.providers) {
-    expect(p.matchImages.length).toBeGreaterThan(0);
-    expect(p.defaultCacheDuration).toMatch(/^(\d+h)?(\d+m)?(\d+s)?$/);
-    expect(p.apiVersion).toBe("credentialprovider.kubelet.k8s.io/v1");
-  }
-  expect(validateCredentialProviderConfig(config, NEWEST)).toEqual([]);
-  return config;
-}
 
 describe("install", () => {
   test("the binary installs itself under the four names and writes a kubelet config", async () => {
@@ -177,12 +154,14 @@ describe("deploy/ manifests", () => {
 
   test("the OKE cloud-init downloads the archive the release build makes", () => {
     const script = readFileSync(join(ROOT, "deploy/oke/cloud-init.yaml"), "utf8");
-    const build = readFileSync(join(ROOT, "scripts/build.ts"), "utf8");
+    const release = readFileSync(join(ROOT, "scripts/release.ts"), "utf8");
     expect(script).toContain("tarball=cloud-credential-helpers-${target}.tar.gz");
-    expect(build).toContain("`cloud-credential-helpers-${target}.tar.gz`");
-    // The archive holds <target>/<helper>, which the script runs.
+    expect(release).toContain('const PREFIX = "cloud-credential-helpers"');
+    expect(release).toContain("const gz = `${PREFIX}-${target.name}.tar.gz`;");
+    // The targets the script picks exist, and the archive holds <target>/<helper>, which the script runs.
+    for (const target of ["linux-x64", "linux-arm64"]) expect(release).toContain(`name: "${target}"`);
     expect(script).toContain('"./${target}/docker-credential-oci" install');
-    expect(build).toContain("HELPER_NAMES.map((n) => `${target}/${n}`)");
+    expect(release).toContain("members.map((m) => `${target.name}/${m}`)");
   });
 
   test("the OKE cloud-init example is valid cloud-config and its install step works", async () => {
