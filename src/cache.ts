@@ -6,6 +6,7 @@
 // symbolic link) is ignored, with a debug line: the token is fetched anew.
 
 import { sha256Hex } from "./hash.ts";
+import { jsonObjectOrNull } from "./json.ts";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { sweepStaleTemps, unlinkQuiet, writeFileAtomic } from "./fsutil.ts";
@@ -127,25 +128,14 @@ export class TokenCache {
   /** Fetched before the host was last erased (`docker logout`). */
   private erased(entry: CacheEntry): boolean {
     const text = this.readText(this.erasedFile(entry.provider, entry.host));
-    if (text === null) return false;
-    try {
-      const d = JSON.parse(text) as { provider?: unknown; host?: unknown; at?: unknown };
-      return d.provider === entry.provider && d.host === entry.host && typeof d.at === "number" && entry.issuedAt <= d.at;
-    } catch {
-      return false;
-    }
+    const d = text === null ? null : jsonObjectOrNull(text);
+    return d !== null && d.provider === entry.provider && d.host === entry.host && typeof d.at === "number" && entry.issuedAt <= d.at;
   }
 }
 
 export function parseCacheEntry(text: string): CacheEntry | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof data !== "object" || data === null) return null;
-  const d = data as Record<string, unknown>;
+  const d = jsonObjectOrNull(text);
+  if (d === null) return null;
   if (d.v !== 1) return null;
   for (const f of ["key", "provider", "host", "username", "secret"]) if (typeof d[f] !== "string") return null;
   for (const f of ["issuedAt", "expiresAt"]) if (typeof d[f] !== "number" || !Number.isFinite(d[f])) return null;
@@ -174,14 +164,11 @@ export function readFailure(cache: TokenCache, key: string, now: number): Rememb
   const file = cache.fileFor(key).replace(ENTRY_SUFFIX, FAILURE_SUFFIX);
   const text = cache.readText(file);
   if (text === null) return null;
-  try {
-    const d = JSON.parse(text) as Partial<RememberedFailure> & { key?: unknown };
-    if (d.key === key && typeof d.message === "string" && typeof d.until === "number" && d.until > now) {
-      return { message: d.message, until: d.until };
-    }
-  } catch {
-    // unreadable: forget it
+  const d = jsonObjectOrNull(text);
+  if (d !== null && d.key === key && typeof d.message === "string" && typeof d.until === "number" && d.until > now) {
+    return { message: d.message, until: d.until };
   }
+  // Expired or unreadable: forget it.
   unlinkQuiet(file);
   return null;
 }

@@ -13,6 +13,7 @@
 // because the user said so. Parsing is pure; reading the file is the caller's.
 
 import { isHostname, parseAuthority } from "./registry.ts";
+import { parseJsonObject } from "./json.ts";
 
 export type SettingValue = string | number | boolean | string[];
 export interface RegistrySettings {
@@ -42,13 +43,12 @@ export function parseConfig(text: string, path: string): Config {
   if (text.length > MAX_CONFIG_BYTES) fail("larger than 1 MiB");
   if (text.trim() === "") return { ...EMPTY_CONFIG, path };
 
-  let data: unknown;
+  let data: Record<string, unknown>;
   try {
-    data = JSON.parse(text);
+    data = parseJsonObject(text);
   } catch (err) {
-    fail(`not valid JSON (${(err as Error).message})`);
+    return fail((err as Error).message.replace(/^not a JSON object$/, "must be a JSON object"));
   }
-  if (!isPlainObject(data)) return fail("must be a JSON object");
 
   for (const key of Object.keys(data)) {
     if (!TOP_LEVEL_KEYS.has(key)) fail(`unknown key "${key}" (expected ${[...TOP_LEVEL_KEYS].join(", ")})`);

@@ -1,6 +1,7 @@
 // `--help` text. Kept beside the code it describes; README repeats it.
 
 import type { Provider } from "./provider.ts";
+import { PROVIDER_NAMES } from "./providers/index.ts";
 
 export function helpText(helperName: string, provider: Provider): string {
   const short = helperName.replace(/^docker-credential-/, "");
@@ -25,7 +26,7 @@ Kubelet image credential provider (a CredentialProviderRequest on stdin, v1/v1be
 Setting up and checking:
   ${helperName} configure docker [--registries a,b]${flags} [--containers] [--dry-run]
                                      add credHelpers entries (alias: configure-docker)
-  ${helperName} configure kubelet [--providers ecr-login,gcr,acr,oci] [--kubernetes-version X.Y]
+  ${helperName} configure kubelet [--providers ${PROVIDER_NAMES.join(",")}] [--kubernetes-version X.Y]
                                  [--service-account-tokens] [--format yaml|json] [--rbac]
                                      print a kubelet CredentialProviderConfig for that kubelet version
                                      (configure kubelet --help: audiences, Google and Oracle flags)

@@ -12,6 +12,15 @@ export function parseJsonObject(text: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
+/** The object, or null when the text is not a JSON object (for files we discard when they are bad). */
+export function jsonObjectOrNull(text: string): Record<string, unknown> | null {
+  try {
+    return parseJsonObject(text);
+  } catch {
+    return null;
+  }
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }

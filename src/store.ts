@@ -10,6 +10,7 @@
 // Entries and fields this version does not know are written back as they were.
 
 import { dirname, join } from "node:path";
+import { parseJsonObject } from "./json.ts";
 import { sweepStaleTemps, writeFileAtomic } from "./fsutil.ts";
 import { STALE_TEMP_MS } from "./cache.ts";
 import { withLock } from "./lock.ts";
@@ -150,13 +151,13 @@ export class CredentialStore {
 
 /** Parses the store file; entries of a shape we do not know are kept in `raw` but not used. */
 export function parseStoreFile(text: string): ParsedStore {
-  let data: unknown;
+  let data: Record<string, unknown>;
   try {
-    data = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: "is not valid JSON" };
+    data = parseJsonObject(text);
+  } catch (err) {
+    // Without the parser's detail: it could quote the file, which holds secrets.
+    return { ok: false, reason: (err as Error).message.startsWith("not valid JSON") ? "is not valid JSON" : "is not a JSON object" };
   }
-  if (!isObject(data)) return { ok: false, reason: "is not a JSON object" };
   const { version, credentials } = data;
   if (typeof version === "number" && version > FORMAT_VERSION) {
     return { ok: false, reason: `has format version ${version}, newer than this helper knows (${FORMAT_VERSION})` };

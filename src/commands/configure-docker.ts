@@ -13,6 +13,7 @@
 // `--containers` also writes the entries into podman/skopeo/buildah's auth.json.
 
 import { realpathSync, statSync } from "node:fs";
+import { parseJsonObject } from "../json.ts";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { isErrno, readTextOrNull, writeFileAtomic } from "../fsutil.ts";
@@ -181,17 +182,11 @@ function updateFile(
   }
   let config: Record<string, unknown> = {};
   if (text !== null && text.trim() !== "") {
-    let data: unknown;
     try {
-      data = JSON.parse(text);
+      config = parseJsonObject(text);
     } catch (err) {
-      return fail(
-        `${path} is not valid JSON (${(err as Error).message}); fix or move it and run this again. Nothing was changed.`,
-      );
+      return fail(`${path} is ${(err as Error).message}; fix or move it and run this again. Nothing was changed.`);
     }
-    if (!isObject(data))
-      return fail(`${path} does not hold a JSON object; fix or move it and run this again. Nothing was changed.`);
-    config = data;
   }
   const existing = config.credHelpers ?? {};
   if (!isObject(existing) || !Object.values(existing).every((v) => typeof v === "string")) {

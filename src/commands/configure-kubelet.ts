@@ -7,12 +7,12 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { CommandIo, Provider } from "../provider.ts";
 import type { Config } from "../config.ts";
-import { loadAllProviders } from "../providers/index.ts";
+import { loadAllProviders, PROVIDER_NAMES } from "../providers/index.ts";
 import { toYaml, type YamlValue } from "./yaml.ts";
 import { FEATURE_GATE, NEWEST_MINOR, featuresOf, parseKubernetesVersion } from "./kubelet-versions.ts";
 import { audienceRbac } from "./kubelet-rbac.ts";
 
-export const KUBELET_USAGE = `Usage: <helper> configure kubelet [--providers ecr-login,gcr,acr,oci] [--kubernetes-version 1.${NEWEST_MINOR}]
+export const KUBELET_USAGE = `Usage: <helper> configure kubelet [--providers ${PROVIDER_NAMES.join(",")}] [--kubernetes-version 1.${NEWEST_MINOR}]
          [--service-account-tokens] [--service-account-token-audience [PROVIDER=]AUDIENCE]…
          [--gcr-identity-provider URL] [--gcr-workload-pool POOL] [--oci-proxymux-url URL]
          [--format yaml|json] [--default-cache-duration 1h] [--rbac]
@@ -122,7 +122,7 @@ export function parseKubeletOptions(args: string[], self: Provider, all: readonl
       .split(",")
       .map((n) => n.trim().replace(/^docker-credential-/, ""))
       .filter(Boolean);
-    if (names.length === 0) return "--providers needs a list such as ecr-login,gcr,acr,oci";
+    if (names.length === 0) return `--providers needs a list such as ${PROVIDER_NAMES.join(",")}`;
     const unknown = names.filter((n) => !byName.has(n));
     if (unknown.length) return `unknown provider ${unknown.join(", ")} (known: ${[...byName.keys()].join(", ")})`;
     opts.providers = [...new Set(names)].map((n) => byName.get(n)!);

@@ -5,6 +5,7 @@
 // google-auth-library.
 
 import { shortHash } from "../../hash.ts";
+import { jsonObjectOrNull } from "../../json.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Context, Plan, Target } from "../../provider.ts";
@@ -96,8 +97,7 @@ export function readCredentialFile(path: string): Record<string, unknown> | null
   try {
     const text = readFileSync(path, "utf8");
     if (text.length > MAX_CREDENTIAL_FILE_BYTES) return null;
-    const data: unknown = JSON.parse(text);
-    return typeof data === "object" && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : null;
+    return jsonObjectOrNull(text);
   } catch {
     return null;
   }

@@ -5,6 +5,7 @@
 // which carries a credential, to wherever they point.
 
 import { ProviderError, type Context } from "../../provider.ts";
+import { jsonObjectOrNull } from "../../json.ts";
 import { readCapped } from "../../body.ts";
 import { describeGoogleError, scrub } from "./errors.ts";
 import type { AccessToken } from "./plan.ts";
@@ -49,13 +50,8 @@ export async function requestAccessToken(req: TokenRequest, ctx: Context): Promi
       `${where} refused ${req.credential}: ${describeGoogleError({ response: { status: res.status, data: text } })}`,
     );
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new ProviderError(`${where}: the answer is not JSON (${scrub(text, 80) || "empty body"})`);
-  }
-  const d = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+  const d = jsonObjectOrNull(text);
+  if (d === null) throw new ProviderError(`${where}: the answer is not a JSON object (${scrub(text, 80) || "empty body"})`);
   const token = d.access_token;
   if (typeof token !== "string" || token === "") throw new ProviderError(`${where}: the answer has no access_token`);
   ctx.log.secret(token);
