@@ -6,15 +6,14 @@ import type * as OciCommon from "oci-common";
 import { readFileSync } from "node:fs";
 import { ProviderError, type Context } from "../../provider.ts";
 import { expandHome } from "./config-file.ts";
-import { fetchSignal, remainingMs, seconds, withDeadline } from "./deadline.ts";
+import { withDeadline } from "./deadline.ts";
 import type { NodePlan } from "./plan.ts";
-import { isAbort, reason } from "./errors.ts";
+import { reason } from "./errors.ts";
 import { okeSessionAuth } from "./oke.ts";
 import { metadataWaitCapMs } from "./platform.ts";
 import { checkEndpoint, federationOverride, metadataBaseUrl } from "./settings.ts";
 import { resourcePrincipalV11, RPT_PATH_DEFAULT } from "./resource-principal-v1.ts";
-import { readCapped } from "../../body.ts";
-import { metadataCertificate } from "./metadata-certificates.ts";
+import { metadataCertificate, readMetadata } from "./metadata-certificates.ts";
 
 /** No identity found in automatic mode: not looked for again, for this identity, for this long. */
 const NO_IDENTITY_RECUR_MS = 60_000;
@@ -174,16 +173,7 @@ async function metadataText(
   what = path,
 ): Promise<string> {
   const url = plan.metadataUrl + path;
-  const ms = remainingMs(ctx, capMs);
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: { authorization: "Bearer Oracle" }, signal: fetchSignal(ctx, ms), redirect: "manual" });
-  } catch (err) {
-    if (isAbort(err)) throw new ProviderError(`the instance metadata service (${url}) did not answer within ${seconds(ms)}`);
-    throw new ProviderError(`the instance metadata service (${url}) is unreachable: ${reason(err)}`);
-  }
-  const text = (await readCapped(res).catch(() => "")).trim().toLowerCase();
-  if (res.status !== 200) throw new ProviderError(`the instance metadata service answered HTTP ${res.status} for ${url}`);
+  const text = (await readMetadata(url, ctx, capMs)).trim().toLowerCase();
   if (!shape.test(text)) throw new ProviderError(`the instance metadata service returned no ${what} at ${url}`);
   return text;
 }

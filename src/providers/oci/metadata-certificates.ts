@@ -29,8 +29,8 @@ export async function metadataCertificate(
   let pair: Pair | null = null;
   const supplier: MetadataCertificate = {
     async refresh() {
-      const certificate = parseCertificate(await read(metadataUrl + certPath, ctx), "pem");
-      const key = keyPath === null ? null : parsePrivateKey(await read(metadataUrl + keyPath, ctx), "auto");
+      const certificate = parseCertificate(await readMetadata(metadataUrl + certPath, ctx), "pem");
+      const key = keyPath === null ? null : parsePrivateKey(await readMetadata(metadataUrl + keyPath, ctx), "auto");
       pair = { getCertificate: () => certificate, getPrivateKey: () => key };
       return supplier;
     },
@@ -42,8 +42,12 @@ export async function metadataCertificate(
   return supplier.refresh();
 }
 
-async function read(url: string, ctx: Context): Promise<string> {
-  const ms = remainingMs(ctx);
+/**
+ * One answer of the instance metadata service (`Authorization: Bearer
+ * Oracle`), read with the size cap, within the deadline (or `capMs`).
+ */
+export async function readMetadata(url: string, ctx: Context, capMs = Infinity): Promise<string> {
+  const ms = remainingMs(ctx, capMs);
   let res: Response;
   try {
     res = await fetch(url, { headers: { authorization: "Bearer Oracle" }, signal: fetchSignal(ctx, ms), redirect: "manual" });
