@@ -12,6 +12,16 @@ export function parseJsonObject(text: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
+/** What is wrong with a text that should hold a JSON object, without quoting it (it may hold secrets). */
+export function jsonObjectProblem(text: string): "not valid JSON" | "not a JSON object" | null {
+  try {
+    parseJsonObject(text);
+    return null;
+  } catch (err) {
+    return (err as Error).message.startsWith("not valid JSON") ? "not valid JSON" : "not a JSON object";
+  }
+}
+
 /** The object, or null when the text is not a JSON object (for files we discard when they are bad). */
 export function jsonObjectOrNull(text: string): Record<string, unknown> | null {
   try {

@@ -10,7 +10,7 @@
 // Entries and fields this version does not know are written back as they were.
 
 import { dirname, join } from "node:path";
-import { parseJsonObject } from "./json.ts";
+import { jsonObjectOrNull, jsonObjectProblem } from "./json.ts";
 import { sweepStaleTemps, writeFileAtomic } from "./fsutil.ts";
 import { STALE_TEMP_MS } from "./cache.ts";
 import { withLock } from "./lock.ts";
@@ -151,13 +151,9 @@ export class CredentialStore {
 
 /** Parses the store file; entries of a shape we do not know are kept in `raw` but not used. */
 export function parseStoreFile(text: string): ParsedStore {
-  let data: Record<string, unknown>;
-  try {
-    data = parseJsonObject(text);
-  } catch (err) {
-    // Without the parser's detail: it could quote the file, which holds secrets.
-    return { ok: false, reason: (err as Error).message.startsWith("not valid JSON") ? "is not valid JSON" : "is not a JSON object" };
-  }
+  // The problem without the parser's detail: it could quote the file, which holds secrets.
+  const data = jsonObjectOrNull(text);
+  if (data === null) return { ok: false, reason: `is ${jsonObjectProblem(text)}` };
   const { version, credentials } = data;
   if (typeof version === "number" && version > FORMAT_VERSION) {
     return { ok: false, reason: `has format version ${version}, newer than this helper knows (${FORMAT_VERSION})` };

@@ -51,7 +51,7 @@ export const gcr: CloudStarter = {
         "500": /HTTP 500/,
         slow: /deadline/,
         silent: /deadline/,
-        malformed: /no access.?token|not (a )?JSON/i,
+        malformed: /no access.?token|not (valid |a )?JSON/i,
         expired: /already expired/,
       },
       secrets: () => [...md.issued, ...sts.issued, sts.subjectToken, ...sts.exchanges.map((e) => e.subjectToken)],

@@ -128,7 +128,7 @@ describe("docker-credential-oci get (API key, session token, resource principal)
   test("the HTTP status and the body are checked, not trusted", async () => {
     o = setupOci();
     const cases: Array<[number, string, string]> = [
-      [200, "<html>maintenance</html>", "unusable token answer (not JSON)"],
+      [200, "<html>maintenance</html>", "unusable token answer (not valid JSON)"],
       [200, JSON.stringify({ token: "", expires_in: 3600 }), "unusable token answer (no token)"],
       [200, JSON.stringify({ token: "abcdefgh" }), "unusable token answer (no positive expires_in)"],
       [500, "oops", "answered HTTP 500"],

@@ -5,7 +5,7 @@
 // which carries a credential, to wherever they point.
 
 import { ProviderError, type Context } from "../../provider.ts";
-import { jsonObjectOrNull } from "../../json.ts";
+import { jsonObjectOrNull, jsonObjectProblem } from "../../json.ts";
 import { readCapped } from "../../body.ts";
 import { describeGoogleError, scrub } from "./errors.ts";
 import type { AccessToken } from "./plan.ts";
@@ -51,7 +51,7 @@ export async function requestAccessToken(req: TokenRequest, ctx: Context): Promi
     );
   }
   const d = jsonObjectOrNull(text);
-  if (d === null) throw new ProviderError(`${where}: the answer is not a JSON object (${scrub(text, 80) || "empty body"})`);
+  if (d === null) throw new ProviderError(`${where}: the answer is ${jsonObjectProblem(text)} (${scrub(text, 80) || "empty body"})`);
   const token = d.access_token;
   if (typeof token !== "string" || token === "") throw new ProviderError(`${where}: the answer has no access_token`);
   ctx.log.secret(token);

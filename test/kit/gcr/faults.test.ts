@@ -28,7 +28,7 @@ interface Fault {
 
 const FAULTS: Fault[] = [
   { name: "HTTP 500", mode: "error", says: /HTTP 500/ },
-  { name: "a malformed body", mode: "malformed", says: /no access.?token|not JSON/i },
+  { name: "a malformed body", mode: "malformed", says: /no access.?token|not (valid |a )?JSON/i },
   { name: "a token already expired (expires_in 0)", mode: "ok", expiresIn: 0, says: /already expired/ },
   { name: "a token already expired (expires_in -60)", mode: "ok", expiresIn: -60, says: /already expired/ },
   { name: "an answer slower than the deadline", mode: "ok", delayMs: 6_000, says: /deadline/ },
