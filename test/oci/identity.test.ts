@@ -45,14 +45,14 @@ describe("automatic order", () => {
   test("OCI_CONFIG_FILE beats an existing ~/.oci/config; OCI_CLI_PROFILE picks the profile", () => {
     expect(id({}, { OCI_CONFIG_FILE: other })).toBe(`api_key:${other}[DEFAULT]:ocid1.user.oc1..other:aa:bb`);
     // [SESSION] inherits user and key from [DEFAULT], and is a session-token profile.
-    expect(id({}, { OCI_CONFIG_FILE: other, OCI_CLI_PROFILE: "SESSION" })).toBe(
-      `session_token:${other}[SESSION]:ocid1.tenancy.oc1..t`,
+    expect(id({}, { OCI_CONFIG_FILE: other, OCI_CLI_PROFILE: "SESSION" })).toStartWith(
+      `session_token:${other}[SESSION]:ocid1.tenancy.oc1..t:`,
     );
   });
 
   test("then resource principal, OKE workload identity, instance principal", () => {
     const none = { HOME: join(dir, "nohome") };
-    expect(id({}, { ...none, ...RP22 })).toBe("resource_principal:us-phoenix-1");
+    expect(id({}, { ...none, ...RP22 })).toMatch(/^resource_principal:us-phoenix-1:[0-9a-f]{12}$/);
     const proxymux = { KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT_PROXYMUX: "12250" };
     const mounted = { CCH_OCI_SERVICE_ACCOUNT_TOKEN_FILE: other };
     expect(plan({}, { ...none, ...proxymux, ...mounted }).kind).toBe("oke_workload_identity");
@@ -232,5 +232,41 @@ describe("the OCI SDKs' environments: never a kind with incomplete variables, an
     expect(id({}, { ...none, ...v11, OCI_RESOURCE_PRINCIPAL_RPT_ID: "ocid1.x" })).toBe(
       "resource_principal_1.1:https://rpt.example:ocid1.x:http://169.254.169.254/opc/v2/",
     );
+  });
+});
+
+describe("the key names the principal, not only where it comes from", () => {
+  const jwt = (claims: object) =>
+    ["{}", JSON.stringify(claims), "sig"].map((p) => Buffer.from(p).toString("base64url")).join(".");
+  const none = { HOME: join(dir, "nohome") };
+
+  test("resource principal 2.2: two principals in one region never share; a rotated token of one does", () => {
+    const write = (name: string, sub: string, n: number) => {
+      const file = join(dir, name);
+      writeFileSync(file, jwt({ sub, n }));
+      return file;
+    };
+    const a1 = write("rpst-a1", "ocid1.fnfunc.oc1..a", 1);
+    const a2 = write("rpst-a2", "ocid1.fnfunc.oc1..a", 2);
+    const b = write("rpst-b", "ocid1.fnfunc.oc1..b", 1);
+    const key = (rpst: string) => id({}, { ...none, ...RP22, OCI_RESOURCE_PRINCIPAL_RPST: rpst });
+    expect(key(a1)).toBe(key(a2));
+    expect(key(a1)).not.toBe(key(b));
+    // The token given as the value itself, not a path, names the same principal.
+    expect(key(jwt({ sub: "ocid1.fnfunc.oc1..a", n: 3 }))).toBe(key(a1));
+    // Never the token in the key.
+    expect(key(a1)).not.toContain(jwt({ sub: "ocid1.fnfunc.oc1..a", n: 1 }).split(".")[1]!);
+  });
+
+  test("session token: another user logged into the same profile gets another key", () => {
+    const token = join(dir, "session-token");
+    const config = join(dir, "session-config");
+    writeFileSync(config, `[S]\ntenancy=ocid1.tenancy.oc1..t\nkey_file=/k\nfingerprint=aa\nregion=us-ashburn-1\nsecurity_token_file=${token}\n`);
+    writeFileSync(token, jwt({ sub: "ocid1.user.oc1..alice" }));
+    const alice = id({}, { ...none, OCI_CONFIG_FILE: config, OCI_CLI_PROFILE: "S" });
+    writeFileSync(token, jwt({ sub: "ocid1.user.oc1..bob" }));
+    const bob = id({}, { ...none, OCI_CONFIG_FILE: config, OCI_CLI_PROFILE: "S" });
+    expect(alice).toStartWith(`session_token:${config}[S]:ocid1.tenancy.oc1..t:`);
+    expect(alice).not.toBe(bob);
   });
 });

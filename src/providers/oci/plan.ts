@@ -22,6 +22,7 @@
 // principal's token and key, which is workload identity, not a broken
 // resource principal. The protocol facts are in docs/providers/oci.md.
 
+import { shortHash } from "../../hash.ts";
 import { jwtStringClaim } from "../../jwt.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { ProviderError, type Context, type Plan, type Target } from "../../provider.ts";
@@ -199,17 +200,37 @@ export function describePlan(plan: NodePlan, env: Env): string {
     case "api_key":
       return `api_key:${plan.configPath}[${plan.profile}]:${plan.values.get("user")}:${plan.values.get("fingerprint")}`;
     case "session_token":
-      return `session_token:${plan.configPath}[${plan.profile}]:${plan.values.get("tenancy")}`;
+      // Who the session is for: `oci session authenticate` may log another user into the same profile.
+      return `session_token:${plan.configPath}[${plan.profile}]:${plan.values.get("tenancy")}:${principalOf(plan.values.get("security_token_file") ?? "")}`;
     case "instance_principal":
       return plan.metadataUrl === metadataBaseUrl({}) ? "instance_principal" : `instance_principal:${plan.metadataUrl}`;
     case "resource_principal":
       return plan.version === "2.2"
-        ? `resource_principal:${env.OCI_RESOURCE_PRINCIPAL_REGION ?? ""}`
+        ? `resource_principal:${env.OCI_RESOURCE_PRINCIPAL_REGION ?? ""}:${principalOf(env.OCI_RESOURCE_PRINCIPAL_RPST ?? "")}`
         : // 1.1: the token service and the resource it names (the instance's own id when unset).
           `resource_principal_1.1:${env.OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT ?? ""}${env.OCI_RESOURCE_PRINCIPAL_RPT_PATH ?? ""}:${env.OCI_RESOURCE_PRINCIPAL_RPT_ID ?? "instance"}:${metadataBaseUrl(env)}`;
     case "oke_workload_identity":
       return `oke_workload_identity:${serviceAccountOf(plan.tokenPath)}`;
   }
+}
+
+/**
+ * Which principal a session token (the value itself, or an absolute path to
+ * it) stands for: a short hash of its `sub`, stable while the token rotates;
+ * of the token itself when it has none; of the path when it cannot be read
+ * (the fetch then says why). Never the token.
+ */
+function principalOf(valueOrPath: string): string {
+  let token = valueOrPath;
+  if (valueOrPath.startsWith("/")) {
+    try {
+      token = readFileSync(valueOrPath, "utf8").slice(0, 64 * 1024).trim();
+    } catch {
+      return shortHash(`path:${valueOrPath}`);
+    }
+  }
+  const subject = jwtStringClaim(token.replace(/^ST\$/, ""), "sub");
+  return shortHash(subject === null ? `token:${token}` : `sub:${subject}`);
 }
 
 /** The pod's service account (the token's `sub`), read but never verified or kept. */
