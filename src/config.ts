@@ -13,7 +13,7 @@
 // because the user said so. Parsing is pure; reading the file is the caller's.
 
 import { isHostname, parseAuthority } from "./registry.ts";
-import { parseJsonObject } from "./json.ts";
+import { isPlainObject, readJsonObject } from "./json.ts";
 
 export type SettingValue = string | number | boolean | string[];
 export interface RegistrySettings {
@@ -43,12 +43,9 @@ export function parseConfig(text: string, path: string): Config {
   if (text.length > MAX_CONFIG_BYTES) fail("larger than 1 MiB");
   if (text.trim() === "") return { ...EMPTY_CONFIG, path };
 
-  let data: Record<string, unknown>;
-  try {
-    data = parseJsonObject(text);
-  } catch (err) {
-    return fail((err as Error).message.replace(/^not a JSON object$/, "must be a JSON object"));
-  }
+  const read = readJsonObject(text);
+  if (!read.ok) return fail(read.problem === "not valid JSON" ? `not valid JSON (${read.detail})` : "must be a JSON object");
+  const data = read.value;
 
   for (const key of Object.keys(data)) {
     if (!TOP_LEVEL_KEYS.has(key)) fail(`unknown key "${key}" (expected ${[...TOP_LEVEL_KEYS].join(", ")})`);
@@ -113,9 +110,6 @@ export function quoteShort(value: unknown, max = 64): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function isSettingValue(v: unknown): boolean {
   if (typeof v === "string" || typeof v === "boolean") return true;

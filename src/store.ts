@@ -10,7 +10,7 @@
 // Entries and fields this version does not know are written back as they were.
 
 import { dirname, join } from "node:path";
-import { jsonObjectOrNull, jsonObjectProblem } from "./json.ts";
+import { isPlainObject, readJsonObject } from "./json.ts";
 import { sweepStaleTemps, writeFileAtomic } from "./fsutil.ts";
 import { STALE_TEMP_MS } from "./cache.ts";
 import { withLock } from "./lock.ts";
@@ -152,17 +152,18 @@ export class CredentialStore {
 /** Parses the store file; entries of a shape we do not know are kept in `raw` but not used. */
 export function parseStoreFile(text: string): ParsedStore {
   // The problem without the parser's detail: it could quote the file, which holds secrets.
-  const data = jsonObjectOrNull(text);
-  if (data === null) return { ok: false, reason: `is ${jsonObjectProblem(text)}` };
+  const read = readJsonObject(text);
+  if (!read.ok) return { ok: false, reason: `is ${read.problem}` };
+  const data = read.value;
   const { version, credentials } = data;
   if (typeof version === "number" && version > FORMAT_VERSION) {
     return { ok: false, reason: `has format version ${version}, newer than this helper knows (${FORMAT_VERSION})` };
   }
   if (version !== FORMAT_VERSION) return { ok: false, reason: `has no known format version (expected "version": 1)` };
-  if (!isObject(credentials)) return { ok: false, reason: `has no "credentials" object` };
+  if (!isPlainObject(credentials)) return { ok: false, reason: `has no "credentials" object` };
   const out: Record<string, StoredCredential> = Object.create(null);
   for (const [key, value] of Object.entries(credentials)) {
-    if (!isObject(value)) continue;
+    if (!isPlainObject(value)) continue;
     const { serverURL, username, secret, expiresAt } = value;
     if (typeof serverURL === "string" && typeof username === "string" && typeof secret === "string") {
       const credential: StoredCredential = { serverURL, username, secret };
@@ -179,6 +180,3 @@ function emptyStore(): StoreFile {
   return { version: 1, credentials: Object.create(null), raw: { credentials: {} } };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

@@ -13,7 +13,7 @@
 // `--containers` also writes the entries into podman/skopeo/buildah's auth.json.
 
 import { realpathSync, statSync } from "node:fs";
-import { parseJsonObject } from "../json.ts";
+import { isPlainObject, parseJsonObject } from "../json.ts";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { isErrno, readTextOrNull, writeFileAtomic } from "../fsutil.ts";
@@ -189,7 +189,7 @@ function updateFile(
     }
   }
   const existing = config.credHelpers ?? {};
-  if (!isObject(existing) || !Object.values(existing).every((v) => typeof v === "string")) {
+  if (!isPlainObject(existing) || !Object.values(existing).every((v) => typeof v === "string")) {
     return fail(`"credHelpers" in ${path} is not an object of host → helper names. Nothing was changed.`);
   }
 
@@ -221,9 +221,6 @@ function updateFile(
   return 0;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** Write through a symlinked config.json (dotfile managers) instead of replacing the link. */
 function resolveSymlink(path: string): string {

@@ -6,7 +6,7 @@
 // deadline so the user read "no answer" instead of "HTTP 500".
 
 import { ProviderError, type Context } from "../../provider.ts";
-import { jsonObjectOrNull, jsonObjectProblem } from "../../json.ts";
+import { readJsonObject } from "../../json.ts";
 import { scrub } from "./errors.ts";
 import type { AccessToken } from "./plan.ts";
 import { BodyTooLargeError, readCapped } from "../../body.ts";
@@ -61,8 +61,9 @@ async function attemptOnce(baseUrl: string, where: string, ctx: Context): Promis
   if (!res.ok) return fail(`HTTP ${res.status}${text ? ` (${scrub(text, 80)})` : ""}`, res.status >= 500);
   if (res.headers.get("metadata-flavor") !== "Google") return fail("the answer has no Metadata-Flavor: Google header");
   if (text.length > MAX_BODY_BYTES) return fail(`the answer is too large (${text.length} bytes)`);
-  const d = jsonObjectOrNull(text);
-  if (d === null) return fail(`the answer is ${jsonObjectProblem(text)}`);
+  const read = readJsonObject(text);
+  if (!read.ok) return fail(`the answer is ${read.problem}`);
+  const d = read.value;
   if (typeof d.access_token !== "string" || d.access_token === "") return fail("the answer has no access_token");
   ctx.log.secret(d.access_token);
   const expiresIn = d.expires_in;

@@ -5,7 +5,7 @@
 // which carries a credential, to wherever they point.
 
 import { ProviderError, type Context } from "../../provider.ts";
-import { jsonObjectOrNull, jsonObjectProblem } from "../../json.ts";
+import { readJsonObject } from "../../json.ts";
 import { readCapped } from "../../body.ts";
 import { describeGoogleError, scrub } from "./errors.ts";
 import type { AccessToken } from "./plan.ts";
@@ -50,8 +50,9 @@ export async function requestAccessToken(req: TokenRequest, ctx: Context): Promi
       `${where} refused ${req.credential}: ${describeGoogleError({ response: { status: res.status, data: text } })}`,
     );
   }
-  const d = jsonObjectOrNull(text);
-  if (d === null) throw new ProviderError(`${where}: the answer is ${jsonObjectProblem(text)} (${scrub(text, 80) || "empty body"})`);
+  const read = readJsonObject(text);
+  if (!read.ok) throw new ProviderError(`${where}: the answer is ${read.problem} (${scrub(text, 80) || "empty body"})`);
+  const d = read.value;
   const token = d.access_token;
   if (typeof token !== "string" || token === "") throw new ProviderError(`${where}: the answer has no access_token`);
   ctx.log.secret(token);

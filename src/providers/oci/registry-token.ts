@@ -5,7 +5,7 @@
 // the Authorization header (for principals its key id holds a session token).
 
 import type * as OciCommon from "oci-common";
-import { jsonObjectOrNull, jsonObjectProblem } from "../../json.ts";
+import { readJsonObject } from "../../json.ts";
 import { ProviderError, type Context, type Credential } from "../../provider.ts";
 import type { AuthProvider } from "./auth.ts";
 import { isAbort, reason, statusError } from "./errors.ts";
@@ -70,8 +70,9 @@ export async function requestToken(
 export function parseTokenBody(body: string, req: Pick<TokenRequest, "registry">, now: Date): Credential {
   const bad = (what: string) => new ProviderError(`${req.registry} sent an unusable token answer (${what})`);
   if (body.length > MAX_BODY_BYTES) throw bad("larger than 1 MiB");
-  const d = jsonObjectOrNull(body);
-  if (d === null) throw bad(jsonObjectProblem(body)!);
+  const read = readJsonObject(body);
+  if (!read.ok) throw bad(read.problem);
+  const d = read.value;
   const token =
     typeof d.token === "string" && d.token !== "" ? d.token : typeof d.access_token === "string" ? d.access_token : "";
   if (token === "" || /\s/.test(token)) throw bad("no token");
