@@ -10,7 +10,8 @@
 //   macOS    the process tree from `ps -A -o pid=,ppid=` (no /proc)
 //   Windows  nothing (no build is shipped for it)
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { procStatFields } from "./proc.ts";
 
 let enabled = false;
 
@@ -64,13 +65,9 @@ function processTree(): Map<number, number[]> {
   if (process.platform === "linux") {
     for (const name of readdirSync("/proc")) {
       if (!/^\d+$/.test(name)) continue;
-      try {
-        const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        pairs.push([Number(name), ppid]);
-      } catch {
-        // ended while we looked
-      }
+      const ppid = procStatFields(name)?.[1];
+      // Gone while we looked: no entry.
+      if (ppid !== undefined) pairs.push([Number(name), Number(ppid)]);
     }
   } else if (process.platform !== "win32") {
     // Bun's own spawn: node:child_process would load on every start (cli.ts imports this module).

@@ -15,12 +15,13 @@
 // A lock we cannot create or trust (read-only or full disk, a file another
 // user planted) is LockUnavailableError: the caller goes on without it.
 
-import { closeSync, constants, linkSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, constants, linkSync, openSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { randomHex } from "./hash.ts";
 import { ensurePrivateDir, fileError, isErrno, unlinkQuiet } from "./fsutil.ts";
 import { O_NOFOLLOW, readTrusted } from "./trust.ts";
 import { kernelLock, type KernelLock } from "./kernel-lock.ts";
+import { procStatFields } from "./proc.ts";
 
 export interface LockOptions {
   /** Give up at this epoch-millisecond time. */
@@ -67,15 +68,7 @@ const FUTURE_SLACK_MS = 1000;
  * such process. With the pid it names a process uniquely.
  */
 export function processStartTime(pid: number): string | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  // The command name (field 2) is in parentheses and may contain anything.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const start = fields[19];
+  const start = procStatFields(pid)?.[19];
   return start && /^\d+$/.test(start) ? start : null;
 }
 
